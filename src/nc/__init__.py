@@ -1,0 +1,1 @@
+"""nc: training LLMs over neurally compressed text."""

@@ -1,0 +1,1 @@
+"""Corpus readers, example construction and on-disk token datasets."""
