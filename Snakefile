@@ -1,0 +1,23 @@
+# nc: "Training LLMs over Neurally Compressed Text" (Lester et al., TMLR 2024), end to end.
+#   snakemake --cores 2                       # tiny scale (config/config.yaml)
+#   snakemake --cores 2 --config scale=smoke  # CI scale
+# Results go to results/<scale>/ (layout: docs/ARCHITECTURE.md, results/README.md).
+import os
+
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/m1.smk"
+include: "rules/baselines.smk"
+include: "rules/compress.smk"
+include: "rules/m2.smk"
+
+if os.path.exists(os.path.join(workflow.basedir, "rules", "analysis.smk")):
+    include: "rules/analysis.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        ANALYSIS_TARGETS if "ANALYSIS_TARGETS" in globals() else SUMMARY_FILES,

@@ -1,0 +1,19 @@
+# The SentencePiece baseline's tokenizer (Section 3.6), trained on M2's training text.
+
+
+rule train_sentencepiece:
+    input:
+        train=f"{R}/data/m2_train.npz",
+    output:
+        model=f"{R}/sentencepiece/spm.model",
+    params:
+        sentencepiece=config["sentencepiece"],
+    threads: threads_of("train_sentencepiece")
+    resources:
+        **resources_of("train_sentencepiece"),
+    conda:
+        "../environment.yml"
+    log:
+        f"{R}/logs/train_sentencepiece.log",
+    script:
+        "../workflow/scripts/train_sentencepiece.py"

@@ -1,0 +1,22 @@
+# M1: the byte-level language model used as the compressor's probability source (Section 3.2).
+
+
+rule train_m1:
+    input:
+        train=f"{R}/data/m1_train.npz",
+        valid=f"{R}/data/valid.npz",
+    output:
+        eval=f"{R}/m1/eval.json",
+        metrics=f"{R}/m1/metrics.csv",
+    params:
+        m1=config["m1"],
+        run_dir=lambda wildcards, output: os.path.dirname(output.eval),
+    threads: threads_of("train_m1")
+    resources:
+        **resources_of("train_m1"),
+    conda:
+        "../environment.yml"
+    log:
+        f"{R}/logs/train_m1.log",
+    script:
+        "../workflow/scripts/train_m1.py"

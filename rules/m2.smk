@@ -1,0 +1,40 @@
+# M2 training and evaluation per (method, size, variant, seed) (Section 3.5), and the summary tables.
+
+
+rule train_m2:
+    input:
+        unpack(m2_datasets),
+    output:
+        eval=f"{R}/m2/{{slug}}/{{size}}/{{variant}}/seed{{seed}}/eval.json",
+        evals=f"{R}/m2/{{slug}}/{{size}}/{{variant}}/seed{{seed}}/evals.csv",
+    params:
+        m2=config["m2"],
+        run_dir=lambda wildcards, output: os.path.dirname(output.eval),
+    threads: threads_of("train_m2")
+    resources:
+        mem_mb=lambda wc: resources_of("train_m2", wc.size)["mem_mb"],
+        runtime=lambda wc: resources_of("train_m2", wc.size)["runtime"],
+        cpus_per_task=lambda wc: resources_of("train_m2", wc.size)["cpus_per_task"],
+        gpu=lambda wc: resources_of("train_m2", wc.size)["gpu"],
+    conda:
+        "../environment.yml"
+    log:
+        f"{R}/logs/m2/{{slug}}/{{size}}/{{variant}}/seed{{seed}}.log",
+    script:
+        "../workflow/scripts/train_m2.py"
+
+
+rule collect_summaries:
+    input:
+        runs=[f"{R}/{run.path}/eval.json" for run in RUNS],
+        stats=[f"{R}/compression/{slug}/stats.json" for slug in LM_SLUGS],
+    output:
+        runs=f"{R}/summary/runs.csv",
+        evals=f"{R}/summary/evals.csv",
+        compression=f"{R}/summary/compression.csv",
+    conda:
+        "../environment.yml"
+    log:
+        f"{R}/logs/collect_summaries.log",
+    script:
+        "../workflow/scripts/collect_summaries.py"

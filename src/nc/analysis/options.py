@@ -1,0 +1,81 @@
+"""The ``analysis:`` config section as a typed value with documented defaults.
+
+``config/schema/analysis.schema.json`` validates the raw mapping; ``AnalysisOptions.from_config`` fills
+in defaults and rejects unknown keys itself (naming them), so the functions work without the schema too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+DEFAULT_TOLERANCES: dict[str, float] = {
+    # A model "does not learn" when its bits/byte is no more than this fraction below the uniform model's.
+    "uniform_relative": 0.02,
+    # A model "learns" when its bits/byte is at least this fraction below the uniform model's.
+    "learned_margin_relative": 0.05,
+    # Equal-Info unigram statistics are "near uniform" when unigram gains at most this many bits/byte.
+    "near_uniform_unigram_delta": 0.05,
+    # Seed variance is "low" when every method's standard deviation (bits/byte) is at most this.
+    "variance_max_std": 0.01,
+    # The GZip header/footer makes "minimal" difference when bits/byte changes by at most this.
+    "gzip_header_bits_per_byte": 0.05,
+    # Share of the v=256 -> v=65k gain that the byte-matched model keeps (paper: 84%) that counts as "most".
+    "byte_matched_gain_share": 0.5,
+    # Accuracy gain over trivial that marks a window position as "unlocked" (Figure 10).
+    "position_unlock_accuracy": 0.01,
+    # Larger M2 sizes count as "not worse" when bits/byte rises by at most this (noise of single runs).
+    "scaling_noise_bits_per_byte": 0.01,
+}
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Knobs of the analysis rules.
+
+    scaled_data_fraction: per M2 size, the fraction of training after which that size is read for
+        Figure 15 / Table 13; sizes not listed use nominal_params(size) / nominal_params(largest size)
+        (the paper: 25m at 3k, 113m at 11k, 403m at 40k, 2b at 200k of 200k steps).
+    trivial_accuracy_fraction: Figure 10's "trivial" accuracy is the maximum accuracy reached within this
+        fraction of training (the paper: first 2,000 of 200,000 steps = 1%).
+    position_method / position_size: the run Figure 10 follows (default: the paper's
+        EqualInfoAC[b=64;v=256]; size: the one standing for 403m, else the largest).
+    paper_size_map: which paper size each reproduced size stands for; by default the M2 sizes in the runs,
+        ordered by nominal parameters, map onto 25m, 113m, 403m, 2b.
+    m1_size: M1's size name, for FLOPs/byte of methods that run M1 (the rules pass ``m1.size``).
+    alpha: significance threshold of the Welch t-tests (the paper: 0.05).
+    tolerances: the claim thresholds (``DEFAULT_TOLERANCES`` documents each).
+    tokens: options of the token-level analyses, kept as given.
+    """
+
+    scaled_data_fraction: Mapping[str, float] = field(default_factory=dict)
+    trivial_accuracy_fraction: float = 0.01
+    position_method: str = "EqualInfoAC[b=64;v=256]"
+    position_size: str | None = None
+    paper_size_map: Mapping[str, str] = field(default_factory=dict)
+    m1_size: str | None = None
+    alpha: float = 0.05
+    tolerances: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+    tokens: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any] | None) -> "AnalysisOptions":
+        """Build from the ``analysis:`` mapping; unknown keys raise ValueError naming them."""
+        section = dict(section or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ValueError(f"analysis: unknown key(s) {unknown}; known keys: {sorted(known)}")
+        tolerances = dict(DEFAULT_TOLERANCES)
+        for key, value in dict(section.pop("tolerances", {}) or {}).items():
+            if key not in DEFAULT_TOLERANCES:
+                raise ValueError(f"analysis.tolerances: unknown key {key!r}; known: {sorted(DEFAULT_TOLERANCES)}")
+            tolerances[key] = float(value)
+        for size, frac in dict(section.get("scaled_data_fraction", {}) or {}).items():
+            if not 0 < float(frac) <= 1:
+                raise ValueError(f"analysis.scaled_data_fraction.{size} must be in (0, 1], got {frac!r}")
+        frac = section.get("trivial_accuracy_fraction", cls.trivial_accuracy_fraction)
+        if not 0 < float(frac) <= 1:
+            raise ValueError(f"analysis.trivial_accuracy_fraction must be in (0, 1], got {frac!r}")
+        if not 0 < float(section.get("alpha", cls.alpha)) < 1:
+            raise ValueError(f"analysis.alpha must be in (0, 1), got {section['alpha']!r}")
+        return cls(**section, tolerances=tolerances)

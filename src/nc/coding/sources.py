@@ -1,0 +1,85 @@
+"""Simple probability sources implementing the ``ProbabilitySource`` protocol (docs/ARCHITECTURE.md).
+
+``probs(segments uint8 [B, T]) -> float32 [B, T, 256]``; row t is the distribution of byte t given
+segments[b, :t]. These context-free and one-byte-context sources let the coders be tested and used
+without M1; M1 plugs into the same protocol.
+"""
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import numpy as np
+
+ALPHABET_SIZE = 256
+
+
+class ProbabilitySource(Protocol):
+    alphabet_size: int
+
+    def probs(self, segments: np.ndarray) -> np.ndarray: ...
+
+
+def _check_segments(segments: np.ndarray) -> np.ndarray:
+    segments = np.asarray(segments)
+    if segments.ndim != 2 or segments.dtype != np.uint8:
+        raise ValueError(f"segments must be uint8 [B, T], got {segments.dtype} {segments.shape}")
+    return segments
+
+
+def _check_distribution(p: np.ndarray, name: str) -> np.ndarray:
+    p = np.asarray(p, dtype=np.float64)
+    if p.shape[-1] != ALPHABET_SIZE or not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(p.sum(-1) <= 0):
+        raise ValueError(f"{name} must be finite, non-negative, positive-sum rows of {ALPHABET_SIZE}, got shape {p.shape}")
+    return p / p.sum(-1, keepdims=True)
+
+
+class UnigramSource:
+    """The same byte distribution at every position (StaticAC's model)."""
+
+    alphabet_size = ALPHABET_SIZE
+
+    def __init__(self, probs: np.ndarray):
+        p = _check_distribution(probs, "UnigramSource probs")
+        if p.ndim != 1:
+            raise ValueError(f"UnigramSource probs must be 1-D [256], got {p.shape}")
+        self.unigram = p.astype(np.float32)
+
+    def probs(self, segments: np.ndarray) -> np.ndarray:
+        b, t = _check_segments(segments).shape
+        return np.broadcast_to(self.unigram, (b, t, ALPHABET_SIZE))  # read-only view: no copy
+
+
+class BigramSource:
+    """Distribution of byte t given byte t-1 (``table[prev]``); ``initial`` at t = 0."""
+
+    alphabet_size = ALPHABET_SIZE
+
+    def __init__(self, table: np.ndarray, initial: np.ndarray):
+        table = _check_distribution(table, "BigramSource table")
+        if table.shape != (ALPHABET_SIZE, ALPHABET_SIZE):
+            raise ValueError(f"BigramSource table must be [256, 256], got {table.shape}")
+        self.table = table.astype(np.float32)
+        self.initial = _check_distribution(initial, "BigramSource initial").astype(np.float32)
+
+    @classmethod
+    def fit(cls, examples: Sequence[bytes], smoothing: float = 0.5) -> "BigramSource":
+        """Add-``smoothing`` bigram counts over ``examples`` (every byte pair keeps some mass)."""
+        if smoothing <= 0:
+            raise ValueError(f"smoothing must be > 0, got {smoothing}")
+        counts = np.full((ALPHABET_SIZE, ALPHABET_SIZE), smoothing)
+        first = np.full(ALPHABET_SIZE, smoothing)
+        for ex in examples:
+            x = np.frombuffer(bytes(ex), dtype=np.uint8)
+            if x.size:
+                first[x[0]] += 1
+                np.add.at(counts, (x[:-1], x[1:]), 1)
+        return cls(counts, first)
+
+    def probs(self, segments: np.ndarray) -> np.ndarray:
+        segments = _check_segments(segments)
+        b, t = segments.shape
+        out = np.empty((b, t, ALPHABET_SIZE), dtype=np.float32)
+        if t:
+            out[:, 0] = self.initial
+            out[:, 1:] = self.table[segments[:, :-1]]
+        return out

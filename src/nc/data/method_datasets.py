@@ -1,0 +1,155 @@
+"""Raw byte examples -> M2 token datasets, one per method (Sections 3.3-3.6, 5.2, 5.3).
+
+* Bytes and SentencePiece tokenise (``nc.data.tokenizers``); bitstream methods compress with
+  ``nc.coding.encode_examples``. Every example is trimmed to M2's sequence length (512 tokens at paper
+  scale); ``num_bytes`` counts only the raw bytes the kept tokens cover.
+* Sequence-to-sequence datasets (Table 5): 1,024-byte inputs compressed whole; ``compress`` is bytes then
+  compressed tokens, ``decompress`` compressed tokens then bytes, target ids shifted by the input vocabulary
+  size so the two never collide, with ``loss_start`` at the first target; ``bytelm`` is the bytes alone
+  (the control that never sees the compressed input).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from nc.data.dataset import PAD_ID, TokenDataset, token_dtype
+from nc.data.tokenizers import BYTES_VOCAB_SIZE, SentencePieceTokenizer, bytes_tokens
+from nc.methods import MethodSpec
+
+SEQ2SEQ_TASKS = ("compress", "decompress", "bytelm")
+
+
+@dataclass
+class MethodTokens:
+    """A tokenised split before packing, plus what compression statistics need from the coder."""
+
+    dataset: TokenDataset
+    encoded: list | None  # nc.coding.Encoded per example for bitstream methods, else None
+
+
+def pack_rows(rows: Sequence[np.ndarray], num_bytes: Sequence[int], *, vocab_size: int, seq_len: int,
+              meta: dict, loss_start: Sequence[int] | None = None) -> TokenDataset:
+    """Pad token rows with ``PAD_ID`` to ``seq_len`` columns (rows must not be longer)."""
+    tokens = np.full((len(rows), seq_len), PAD_ID, dtype=token_dtype(vocab_size))
+    for i, row in enumerate(rows):
+        if len(row) > seq_len:
+            raise ValueError(f"row {i} has {len(row)} tokens, more than seq_len={seq_len}")
+        if len(row) and int(np.max(row)) >= vocab_size:
+            raise ValueError(f"row {i} holds token id {int(np.max(row))} >= vocab_size {vocab_size}")
+        tokens[i, : len(row)] = row
+    return TokenDataset(
+        tokens=tokens,
+        num_tokens=np.fromiter((len(r) for r in rows), dtype=np.int32, count=len(rows)),
+        num_bytes=np.asarray(num_bytes, dtype=np.int64).reshape(len(rows)),
+        meta={**meta, "vocab_size": int(vocab_size), "seq_len": int(seq_len)},
+        loss_start=None if loss_start is None else np.asarray(loss_start, dtype=np.int32),
+    )
+
+
+def tokenize_examples(
+    examples: Sequence[bytes],
+    method: MethodSpec,
+    *,
+    seq_len: int,
+    source=None,
+    sentencepiece: SentencePieceTokenizer | None = None,
+    precision: int = 14,
+    batch_size: int = 64,
+    progress: bool = False,
+) -> MethodTokens:
+    """Tokenise / compress ``examples`` with ``method``, each trimmed to ``seq_len`` tokens.
+
+    ``source`` is the probability source of bitstream methods (M1 for AC / EqualInfoAC, a static unigram
+    for StaticAC, None for GZip); ``sentencepiece`` the trained tokenizer for SentencePiece.
+    """
+    meta = {"method": method.label}
+    if method.kind == "Bytes":
+        rows = [bytes_tokens(e, seq_len) for e in examples]
+        return MethodTokens(pack_rows(rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE,
+                                      seq_len=seq_len, meta=meta), None)
+    if method.kind == "SentencePiece":
+        if sentencepiece is None:
+            raise ValueError("SentencePiece needs a trained tokenizer (sentencepiece=...)")
+        pairs = [sentencepiece.encode(e, seq_len) for e in examples]
+        return MethodTokens(pack_rows([p[0] for p in pairs], [p[1] for p in pairs],
+                                      vocab_size=sentencepiece.vocab_size, seq_len=seq_len, meta=meta), None)
+    from nc.coding import encode_examples
+
+    encoded = encode_examples(examples, method, source, precision=precision, max_tokens=seq_len,
+                              batch_size=batch_size, progress=progress)
+    meta["side_info_bits"] = int(sum(e.side_info_bits for e in encoded))
+    dataset = pack_rows([e.tokens for e in encoded], [e.num_bytes for e in encoded],
+                        vocab_size=method.vocab_size, seq_len=seq_len, meta=meta)
+    return MethodTokens(dataset, encoded)
+
+
+def decoded_prefix(method: MethodSpec, dataset: TokenDataset, encoded: list | None, index: int, *,
+                   source=None, sentencepiece: SentencePieceTokenizer | None = None, precision: int = 14) -> bytes:
+    """The raw bytes example ``index`` of a tokenised split decodes back to (for lossless checks)."""
+    tokens = dataset.tokens[index, : dataset.num_tokens[index]]
+    if method.kind == "Bytes":
+        return tokens.tobytes()
+    if method.kind == "SentencePiece":
+        return sentencepiece.decode(tokens)
+    from nc.coding import decode_example
+
+    return decode_example(encoded[index], method, source, precision=precision)
+
+
+def seq2seq_inputs(examples: Sequence[bytes], input_bytes: int, max_examples: int | None = None) -> list[bytes]:
+    """Consecutive full ``input_bytes`` chunks of each example (shorter tails dropped), in order."""
+    chunks = [e[i : i + input_bytes] for e in examples for i in range(0, len(e) - input_bytes + 1, input_bytes)]
+    return chunks if max_examples is None else chunks[:max_examples]
+
+
+def seq2seq_datasets(chunks: Sequence[bytes], encoded: Sequence, method: MethodSpec, seq_len: int) -> dict[str, TokenDataset]:
+    """The three Table 5 datasets of ``chunks`` and their whole-chunk encodings ``encoded``.
+
+    Rows longer than ``seq_len`` lose their final target tokens (counted in meta ``truncated_rows``).
+    """
+    code_vocab = method.vocab_size
+    byte_rows = [bytes_tokens(c).astype(np.int64) for c in chunks]
+    code_rows = [np.asarray(e.tokens, dtype=np.int64) for e in encoded]
+    layouts = {
+        "compress": ([np.concatenate([b, c + BYTES_VOCAB_SIZE]) for b, c in zip(byte_rows, code_rows)],
+                     [len(b) for b in byte_rows], BYTES_VOCAB_SIZE + code_vocab),
+        "decompress": ([np.concatenate([c, b + code_vocab]) for b, c in zip(byte_rows, code_rows)],
+                       [len(c) for c in code_rows], code_vocab + BYTES_VOCAB_SIZE),
+        "bytelm": (byte_rows, [0] * len(byte_rows), BYTES_VOCAB_SIZE),
+    }
+    out = {}
+    for task, (rows, starts, vocab) in layouts.items():
+        truncated = sum(len(r) > seq_len for r in rows)
+        meta = {"method": method.label, "task": task, "truncated_rows": int(truncated)}
+        out[task] = pack_rows([r[:seq_len] for r in rows], [len(c) for c in chunks], vocab_size=vocab,
+                              seq_len=seq_len, meta=meta, loss_start=starts)
+    return out
+
+
+def truncate_dataset(dataset: TokenDataset, seq_len: int) -> TokenDataset:
+    """Keep the first ``seq_len`` columns (Table 6's byte-matched run trains on half-length sequences).
+
+    Bytes covered by the kept tokens are not stored per token, so ``num_bytes`` is scaled by the kept
+    fraction of each row's tokens: the dataset's compression ratio is preserved, which is what bits/byte uses.
+    """
+    if seq_len > dataset.seq_len:
+        raise ValueError(f"cannot truncate seq_len {dataset.seq_len} to a longer {seq_len}")
+    kept = np.minimum(dataset.num_tokens, seq_len)
+    fraction = kept / np.maximum(dataset.num_tokens, 1)
+    return TokenDataset(
+        tokens=np.ascontiguousarray(dataset.tokens[:, :seq_len]),
+        num_tokens=kept.astype(np.int32),
+        num_bytes=np.rint(dataset.num_bytes * fraction).astype(np.int64),
+        meta={**dataset.meta, "seq_len": int(seq_len)},
+        loss_start=None if dataset.loss_start is None else np.minimum(dataset.loss_start, seq_len),
+    )
+
+
+def byte_lm_dataset(examples: Sequence[bytes], seq_len: int) -> TokenDataset:
+    """M1's training / validation data: examples cut into ``seq_len``-byte rows (the last row of each padded)."""
+    rows = [bytes_tokens(e[i : i + seq_len]) for e in examples for i in range(0, len(e), seq_len)]
+    return pack_rows(rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE, seq_len=seq_len,
+                     meta={"method": "Bytes"})

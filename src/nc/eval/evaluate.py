@@ -1,0 +1,150 @@
+"""Evaluation of M2 models on a validation TokenDataset (Section 3.8, Appendix D.4, Fig. 10).
+
+The validation set is read in order, ``eval_batches`` batches of ``batch_size`` examples (the paper:
+20 batches of 256 x 512 tokens, ~2.6M tokens); a short final batch is padded with unscored rows so
+every batch has one shape. Per-token loss is the masked mean cross-entropy in nats; bits/byte
+divides it by the dataset's measured compression ratio and ln 2 (``nc.eval.metrics``).
+With ``window_tokens=k``, accuracy is also split by position ``t mod k`` inside Equal-Info windows
+(reported 1-based as ``acc_pos_1 .. acc_pos_k``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh
+
+from nc.data.dataset import TokenDataset
+from nc.eval import metrics
+from nc.models.transformer import DecoderLM
+from nc.train.losses import token_losses
+from nc.train.sharding import check_batch_divisible, data_mesh, replicated_sharding, shard_batch
+
+
+def dataset_rows(ds: TokenDataset, rows: np.ndarray) -> TokenDataset:
+    """The examples ``rows`` of ``ds`` as a small in-memory TokenDataset (reads only those rows)."""
+    return TokenDataset(
+        tokens=np.asarray(ds.tokens[rows]),
+        num_tokens=ds.num_tokens[rows],
+        num_bytes=ds.num_bytes[rows],
+        meta=ds.meta,
+        loss_start=None if ds.loss_start is None else ds.loss_start[rows],
+    )
+
+
+def padded_batch(ds: TokenDataset, rows: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(tokens int32 [batch_size, T], loss mask bool) for ``rows``, padded with unscored zero rows."""
+    part = dataset_rows(ds, rows)
+    tokens = np.zeros((batch_size, ds.seq_len), np.int32)
+    mask = np.zeros((batch_size, ds.seq_len), bool)
+    tokens[: len(rows)] = part.tokens
+    mask[: len(rows)] = part.loss_mask()
+    return tokens, mask
+
+
+def make_eval_step(model: DecoderLM):
+    """jit(params, tokens, mask) -> per-position sums over the batch: loss [T], correct [T], count [T]."""
+
+    @jax.jit
+    def eval_step(params, tokens, mask):
+        ce, _, correct = token_losses(model.apply({"params": params}, tokens), tokens)
+        m = mask.astype(jnp.float32)
+        return {"loss": jnp.sum(ce * m, axis=0), "correct": jnp.sum(correct * m, axis=0), "count": jnp.sum(m, axis=0)}
+
+    return eval_step
+
+
+def evaluate_params(
+    eval_step, params: Any, valid: TokenDataset, *, eval_batches: int, batch_size: int,
+    window_tokens: int | None = None, mesh: Mesh | None = None,
+) -> dict[str, float]:
+    """Loss, accuracy, bits/byte (and per-window-position accuracy) of ``params`` on ``valid``.
+
+    ``eval_step`` comes from ``make_eval_step``; ``params`` may be replicated on ``mesh``.
+    """
+    if eval_batches < 1 or batch_size < 1:
+        raise ValueError(f"eval_batches ({eval_batches}) and batch_size ({batch_size}) must be >= 1")
+    if window_tokens is not None and window_tokens < 1:
+        raise ValueError(f"window_tokens must be >= 1, got {window_tokens}")
+    if len(valid) == 0:
+        raise ValueError("the validation dataset is empty")
+    mesh = data_mesh() if mesh is None else mesh
+    check_batch_divisible(batch_size, mesh, "eval batch_size")
+    params = jax.device_put(params, replicated_sharding(mesh))
+    num_examples = min(len(valid), eval_batches * batch_size)
+    totals = {k: np.zeros(valid.seq_len, np.float64) for k in ("loss", "correct", "count")}
+    for start in range(0, num_examples, batch_size):
+        rows = np.arange(start, min(start + batch_size, num_examples))
+        tokens, mask = shard_batch(mesh, *padded_batch(valid, rows, batch_size))
+        sums = jax.device_get(eval_step(params, tokens, mask))
+        for key in totals:
+            totals[key] += sums[key]
+    return summarize(totals, valid.compression_ratio, window_tokens)
+
+
+def summarize(totals: dict[str, np.ndarray], compression_ratio: float, window_tokens: int | None) -> dict[str, float]:
+    """Per-position sums -> the reported metrics."""
+    count = totals["count"].sum()
+    if count == 0:
+        raise ValueError("no scored tokens in the evaluated validation examples")
+    loss = float(totals["loss"].sum() / count)
+    out = {
+        "loss": loss,
+        "accuracy": float(totals["correct"].sum() / count),
+        "tokens": int(count),
+        "compression_ratio": float(compression_ratio),
+        "bits_per_byte": float(metrics.bits_per_byte(loss, compression_ratio)),
+    }
+    if window_tokens:
+        out.update(per_position_accuracy(totals["correct"], totals["count"], window_tokens))
+    return out
+
+
+def per_position_accuracy(correct: np.ndarray, count: np.ndarray, window_tokens: int) -> dict[str, float]:
+    """{'acc_pos_1': ..., 'acc_pos_k': ...}: accuracy over sequence positions t with t mod k == i - 1.
+
+    NaN for a window position with no scored tokens.
+    """
+    slot = np.arange(len(correct)) % window_tokens
+    hits = np.bincount(slot, weights=correct, minlength=window_tokens)
+    seen = np.bincount(slot, weights=count, minlength=window_tokens)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = hits / seen
+    return {f"acc_pos_{i + 1}": float(acc[i]) for i in range(window_tokens)}
+
+
+def evaluate_run(
+    run_dir, valid: TokenDataset, *, eval_batches: int, batch_size: int, window_tokens: int | None = None,
+    m1_size: str | None = None,
+) -> dict[str, Any]:
+    """Evaluate the latest checkpoint of a ``train_lm`` run on ``valid``.
+
+    Returns the metrics of ``evaluate_params`` plus ``step``, ``size``, ``method``,
+    ``mflops_per_byte`` (2 N_M2 / ratio + 2 N_M1, nominal sizes), ``uniform_bits_per_byte`` and the
+    parameter counts used. N_M1 counts only for methods that run M1 (AC, EqualInfoAC); its size is
+    ``m1_size``, else ``valid.meta['m1_size']``, else the paper's 3m.
+    """
+    from nc.methods import parse_method
+    from nc.models.sizes import PAPER_M1_SIZE, model_size
+    from nc.train.run import load_trained  # nc.train imports this module: import on use
+
+    run = load_trained(run_dir)
+    if run.config["vocab_size"] != valid.vocab_size:
+        raise ValueError(f"run vocab_size {run.config['vocab_size']} != validation vocab_size {valid.vocab_size}")
+    result = evaluate_params(make_eval_step(run.model), run.params, valid, eval_batches=eval_batches,
+                             batch_size=batch_size, window_tokens=window_tokens)
+    method = valid.meta["method"]
+    m2_params = model_size(run.config["size"]).nominal_params
+    m1_params = 0.0
+    if parse_method(method).uses_m1:
+        m1_params = model_size(m1_size or valid.meta.get("m1_size") or PAPER_M1_SIZE).nominal_params
+    ratio = valid.compression_ratio
+    result.update({
+        "step": run.step, "size": run.config["size"], "method": method,
+        "m2_params": m2_params, "m1_params": m1_params,
+        "mflops_per_byte": float(metrics.mflops_per_byte(m2_params, ratio, m1_params)),
+        "uniform_bits_per_byte": float(metrics.uniform_bits_per_byte(valid.vocab_size, ratio)),
+    })
+    return result

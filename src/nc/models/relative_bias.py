@@ -1,0 +1,54 @@
+"""T5-style learned relative position bias for causal attention (Raffel et al., 2020).
+
+Each layer owns a table of ``num_buckets x num_heads`` scalars added to the attention logits.
+Distances ``query - key >= 0`` map to buckets: the first ``num_buckets // 2`` distances get a bucket
+each, larger ones share logarithmically spaced buckets up to ``max_distance``; beyond it, the last.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import flax.linen as nn
+import jax.numpy as jnp
+import numpy as np
+
+NUM_BUCKETS = 32
+MAX_DISTANCE = 128
+
+
+@functools.lru_cache(maxsize=32)
+def causal_relative_buckets(length: int, num_buckets: int = NUM_BUCKETS, max_distance: int = MAX_DISTANCE) -> np.ndarray:
+    """int32 [length, length]: bucket of (query i, key j) for the causal (unidirectional) case.
+
+    Computed in numpy once per length so the buckets are exact constants, not traced floats.
+    Keys after the query (j > i) fall in bucket 0; the causal mask removes them anyway.
+    """
+    query = np.arange(length)[:, None]
+    key = np.arange(length)[None, :]
+    distance = np.maximum(query - key, 0)
+    max_exact = num_buckets // 2
+    with np.errstate(divide="ignore"):
+        log_ratio = np.log(np.maximum(distance, 1) / max_exact) / math.log(max_distance / max_exact)
+    large = max_exact + (log_ratio * (num_buckets - max_exact)).astype(np.int32)
+    large = np.minimum(large, num_buckets - 1)
+    buckets = np.where(distance < max_exact, distance, large).astype(np.int32)
+    buckets.setflags(write=False)
+    return buckets
+
+
+class RelativePositionBias(nn.Module):
+    """Learned bias [1, heads, T, T] for causal self-attention over T positions."""
+
+    num_heads: int
+    num_buckets: int = NUM_BUCKETS
+    max_distance: int = MAX_DISTANCE
+
+    @nn.compact
+    def __call__(self, length: int) -> jnp.ndarray:
+        table = self.param(
+            "rel_embedding", nn.initializers.variance_scaling(1.0, "fan_avg", "uniform"), (self.num_buckets, self.num_heads)
+        )
+        buckets = causal_relative_buckets(length, self.num_buckets, self.max_distance)
+        bias = jnp.take(table, jnp.asarray(buckets), axis=0)  # [T, T, H]
+        return jnp.transpose(bias, (2, 0, 1))[None]

@@ -1,0 +1,152 @@
+"""Workflow configuration: loading a scale, validating it, and expanding the study matrix.
+
+``config/config.yaml`` selects a scale; ``config/scales/<scale>.yaml`` holds every knob. Keys given to
+Snakemake besides ``scale`` (``--config``, ``--configfile``) are deep-merged over the scale file, so a test
+can shrink one value. The merged mapping is checked against ``config/schema/config.schema.json``
+(unknown keys and wrong types fail naming the key) and then semantically (method names parse, model sizes
+exist) by ``check_config``.
+
+The M2 runs are the union over ``m2.studies`` of methods x sizes x seeds, each with a *variant*:
+``default``, ``bytematched`` (Table 6, half sequence length) or, for a study with ``variant: seq2seq``,
+the three Table 5 tasks ``seq2seq-compress``, ``seq2seq-decompress``, ``seq2seq-bytelm``.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from nc.methods import parse_method
+from nc.models.sizes import model_size
+
+SCALES_DIR = Path("config") / "scales"
+SCHEMA_PATH = Path("config") / "schema" / "config.schema.json"
+DEFAULT_VARIANT = "default"
+SEQ2SEQ_VARIANTS = ("seq2seq-compress", "seq2seq-decompress", "seq2seq-bytelm")
+VARIANTS = (DEFAULT_VARIANT, "bytematched", *SEQ2SEQ_VARIANTS)
+SPLITS = ("m1_train", "m2_train", "valid")
+COMPRESSED_SPLITS = ("m2_train", "valid")
+WILDCARD_PATTERNS = {
+    "slug": r"[a-z][a-z0-9-]*",
+    "size": r"[a-z0-9]+",
+    "variant": "|".join(VARIANTS),
+    "seed": r"\d+",
+    "split": "|".join(COMPRESSED_SPLITS),
+    "data_split": "|".join(SPLITS),
+    "shard": r"\d+",
+    "num_shards": r"\d+",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Run:
+    """One M2 training run."""
+
+    slug: str
+    size: str
+    variant: str
+    seed: int
+
+    @property
+    def path(self) -> str:
+        """Run directory relative to the results root."""
+        return f"m2/{self.slug}/{self.size}/{self.variant}/seed{self.seed}"
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` merged in recursively (mappings merge, everything else replaces)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_scale(given: Mapping[str, Any], root: str | Path = ".") -> dict[str, Any]:
+    """The scale file selected by ``given['scale']`` with the other keys of ``given`` merged over it."""
+    scale = given.get("scale")
+    if not isinstance(scale, str) or not scale:
+        raise ValueError("config key 'scale' must name a scale (smoke, tiny or paper)")
+    path = Path(root) / SCALES_DIR / f"{scale}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (Path(root) / SCALES_DIR).glob("*.yaml"))
+        raise ValueError(f"config key 'scale': unknown scale {scale!r}; known scales: {known}")
+    with open(path, encoding="utf-8") as f:
+        scale_config = yaml.safe_load(f) or {}
+    return deep_merge(scale_config, given)
+
+
+def validate_schema(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) -> None:
+    """``snakemake.utils.validate`` against the JSON schema; its error names the offending key."""
+    from snakemake.utils import validate
+
+    validate(dict(config), str(Path(schema_path).resolve()), set_default=False)
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Checks the schema cannot express: methods parse, model sizes exist. Raises ValueError naming the key."""
+    for key in ("m1.size", *(f"m2.sizes[{i}]" for i in range(len(config["m2"]["sizes"])))):
+        name = config["m1"]["size"] if key == "m1.size" else config["m2"]["sizes"][int(key[9:-1])]
+        _check_size(key, name)
+    for study_name, study in config["m2"]["studies"].items():
+        for i, label in enumerate(study["methods"]):
+            try:
+                method = parse_method(label)
+            except ValueError as error:
+                raise ValueError(f"m2.studies.{study_name}.methods[{i}]: {error}") from None
+            if study.get("variant") == "seq2seq" and not method.is_bitstream:
+                raise ValueError(f"m2.studies.{study_name}.methods[{i}]: seq2seq needs a compressed method, got {label!r}")
+        if study["sizes"] != "all":
+            for i, size in enumerate(study["sizes"]):
+                _check_size(f"m2.studies.{study_name}.sizes[{i}]", size)
+
+
+def _check_size(key: str, name: str) -> None:
+    try:
+        model_size(name)
+    except KeyError as error:
+        raise ValueError(f"{key}: {error.args[0]}") from None
+
+
+def prepare_config(given: Mapping[str, Any], root: str | Path = ".") -> dict[str, Any]:
+    """Load the selected scale, validate it (schema + semantics) and return the merged configuration."""
+    config = load_scale(given, root)
+    validate_schema(config, Path(root) / SCHEMA_PATH)
+    check_config(config)
+    return config
+
+
+def study_runs(config: Mapping[str, Any]) -> list[Run]:
+    """Every M2 run of every study, deduplicated and sorted."""
+    runs = set()
+    for study in config["m2"]["studies"].values():
+        sizes = config["m2"]["sizes"] if study["sizes"] == "all" else study["sizes"]
+        variant = study.get("variant", DEFAULT_VARIANT)
+        variants = SEQ2SEQ_VARIANTS if variant == "seq2seq" else (variant,)
+        for label in study["methods"]:
+            slug = parse_method(label).slug
+            runs.update(Run(slug, size, v, seed) for size in sizes for v in variants for seed in study["seeds"])
+    return sorted(runs)
+
+
+def compressed_slugs(config: Mapping[str, Any]) -> list[str]:
+    """Methods whose language-modelling datasets are built (every method of a non-seq2seq run)."""
+    return sorted({run.slug for run in study_runs(config) if run.variant not in SEQ2SEQ_VARIANTS})
+
+
+def seq2seq_slugs(config: Mapping[str, Any]) -> list[str]:
+    return sorted({run.slug for run in study_runs(config) if run.variant in SEQ2SEQ_VARIANTS})
+
+
+def rule_resources(config: Mapping[str, Any], rule: str, size: str | None = None) -> dict[str, int]:
+    """Resources of ``rule`` (for train_m2: of model ``size``), falling back to ``resources.default``."""
+    resources = config["resources"]
+    spec = resources.get(rule, resources["default"])
+    if rule == "train_m2":
+        spec = spec.get("by_size", {}).get(size, spec["default"])
+    return dict(spec)

@@ -1,0 +1,40 @@
+"""Reading a finished (or in-progress) run directory back: its config and latest parameters."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nc.io import read_json
+from nc.models.sizes import model_size
+from nc.models.transformer import DecoderLM, build_model
+from nc.train.checkpoint import Checkpointer
+from nc.train.state import abstract_train_state, make_optimizer, resolve_dtype
+
+
+@dataclass
+class TrainedRun:
+    model: DecoderLM
+    params: Any
+    config: dict
+    step: int
+
+
+def load_trained(run_dir: str | Path, dtype: str | None = None) -> TrainedRun:
+    """The model and the latest checkpointed parameters of ``run_dir`` (written by ``train_lm``).
+
+    ``dtype`` overrides the compute dtype the run trained with (M1 inference always uses float32).
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").exists():
+        raise FileNotFoundError(f"{run_dir} is not a training run: no config.json")
+    config = read_json(run_dir / "config.json")
+    train_cfg = config["train"]
+    model = build_model(model_size(config["size"]), config["vocab_size"], resolve_dtype(dtype or train_cfg["dtype"]))
+    optimizer = make_optimizer(train_cfg["lr_constant"], train_cfg["warmup_steps"])
+    with Checkpointer(run_dir / "checkpoints", train_cfg.get("keep_checkpoints", 2)) as ckpt:
+        step = ckpt.latest_step()
+        if step is None:
+            raise FileNotFoundError(f"{run_dir / 'checkpoints'} holds no checkpoint")
+        state = ckpt.restore(step, abstract_train_state(model, optimizer))
+    return TrainedRun(model=model, params=state["params"], config=config, step=int(step))

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from nc.data.dataset import TokenDataset
+from nc.eval import evaluate_run, per_position_accuracy, scored_token_counts, trivial_baselines
+from nc.eval import metrics
+from nc.models.sizes import model_size
+from nc.train import TrainConfig, train_lm
+
+
+def dataset(n, method="EqualInfoAC[b=16;v=256]", seed=0):
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(0, 8, (n, 12)).astype(np.uint8)
+    num_tokens = np.full(n, 12, np.int32)
+    num_tokens[0] = 7
+    tokens[0, 7:] = 0
+    return TokenDataset(tokens, num_tokens, num_tokens.astype(np.int64) * 3,
+                        {"method": method, "vocab_size": 256, "seq_len": 12, "m1_size": "t0"})
+
+
+def test_per_position_accuracy_groups_positions_mod_k():
+    correct = np.array([1, 0, 1, 1, 0, 0], float)
+    count = np.array([1, 1, 1, 1, 1, 0], float)
+    acc = per_position_accuracy(correct, count, 2)
+    assert acc == {"acc_pos_1": pytest.approx(2 / 3), "acc_pos_2": pytest.approx(1 / 2)}
+
+
+def test_trivial_baselines_count_only_scored_tokens():
+    train, valid = dataset(400), dataset(4, seed=1)
+    counts = scored_token_counts(valid)
+    assert counts.sum() == valid.loss_mask().sum() and counts.shape == (256,)
+    out = trivial_baselines(train, valid)
+    assert out["uniform_bits_per_byte"] == pytest.approx(8 / 3)
+    # tokens use 8 of 256 ids: the unigram is far better than uniform
+    assert out["unigram_bits_per_byte"] < out["uniform_bits_per_byte"] / 2
+
+
+def test_evaluate_run_matches_training_eval_and_reports_flops(tmp_path):
+    train, valid = dataset(16), dataset(8, seed=1)
+    cfg = TrainConfig(steps=2, batch_size=4, warmup_steps=2, eval_batches=2, dtype="float32")
+    out = train_lm(train, valid, model_size("s1"), cfg, tmp_path, window_tokens=2, progress=False)
+    result = evaluate_run(tmp_path, valid, eval_batches=2, batch_size=4, window_tokens=2)
+    assert result["loss"] == pytest.approx(out["eval"]["loss"], rel=1e-6)
+    assert result["tokens"] == int(valid.loss_mask().sum())
+    assert result["bits_per_byte"] == pytest.approx(result["loss"] / (3 * np.log(2)))
+    m2, m1 = model_size("s1").nominal_params, model_size("t0").nominal_params
+    assert result["mflops_per_byte"] == pytest.approx((2 * m2 / 3 + 2 * m1) / 1e6)
+    assert result["step"] == 2 and set(result) >= {"acc_pos_1", "acc_pos_2", "uniform_bits_per_byte"}
+    # one batch only reads the first 4 examples
+    assert evaluate_run(tmp_path, valid, eval_batches=1, batch_size=4)["tokens"] == int(valid.loss_mask()[:4].sum())
+
+
+def test_bits_per_byte_formula():
+    assert float(metrics.bits_per_byte(np.log(2) * 8, 2.0)) == pytest.approx(4.0)

@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+
+from nc.data.dataset import TokenDataset
+from nc.models.m1 import M1Source, load_probability_source
+from nc.models.sizes import model_size
+from nc.models.transformer import build_model, init_params
+from nc.train import TrainConfig, train_lm
+
+
+@pytest.fixture(scope="module")
+def m1_run(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    text = rng.integers(97, 123, (16, 32)).astype(np.uint8)
+    n = np.full(16, 32, np.int32)
+    ds = TokenDataset(text, n, n.astype(np.int64), {"method": "Bytes", "vocab_size": 256, "seq_len": 32})
+    run_dir = tmp_path_factory.mktemp("m1")
+    train_lm(ds, None, model_size("s0"), TrainConfig(steps=3, batch_size=4, warmup_steps=2, dtype="float32"),
+             run_dir, progress=False)
+    return run_dir
+
+
+def test_loaded_source_gives_distributions(m1_run):
+    source = load_probability_source(m1_run, chunk_rows=8)
+    probs = source.probs(np.frombuffer(b"hello world, hello", np.uint8)[None])
+    assert source.alphabet_size == 256
+    assert probs.shape == (1, 18, 256) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+
+
+def test_rows_are_bit_identical_whatever_the_batching():
+    model = build_model(model_size("s2"), 256)
+    source = M1Source(model, init_params(model, seed=1), chunk_rows=4)
+    rng = np.random.default_rng(0)
+    batch = rng.integers(0, 256, (11, 20)).astype(np.uint8)  # 3 chunks, last one padded
+    full = source.probs(batch)
+    for b in range(11):
+        np.testing.assert_array_equal(source.probs(batch[b : b + 1])[0], full[b])
+    np.testing.assert_array_equal(source.probs(batch[5:12])[2], full[7])
+    other = rng.integers(0, 256, (11, 20)).astype(np.uint8)
+    other[6] = batch[6]
+    np.testing.assert_array_equal(source.probs(other)[6], full[6])  # other rows do not matter
+    for t in (0, 1, 9, 19):
+        later = batch[3:4].copy()
+        later[0, t:] = rng.integers(0, 256, 20 - t)
+        # row t conditions on bytes < t only: changing bytes t.. leaves rows 0..t unchanged
+        np.testing.assert_array_equal(source.probs(later)[0, : t + 1], full[3, : t + 1])
+
+
+def test_bad_inputs_rejected():
+    model = build_model(model_size("s0"), 256)
+    source = M1Source(model, init_params(model, 0))
+    with pytest.raises(ValueError, match="uint8"):
+        source.probs(np.zeros((2, 3), np.int32))
+    with pytest.raises(ValueError, match="vocab_size"):
+        M1Source(build_model(model_size("s0"), 65536), None)
+
+
+@pytest.mark.slow
+def test_equal_info_roundtrip_across_batch_sizes(m1_run):
+    coding = pytest.importorskip("nc.coding")
+    if not hasattr(coding, "encode_examples") or not (hasattr(coding, "decode_examples") or hasattr(coding, "decode_example")):
+        pytest.skip("nc.coding does not expose encode_examples / decode_examples yet")
+    from nc.methods import parse_method
+
+    source = load_probability_source(m1_run, chunk_rows=8)
+    method = parse_method("EqualInfoAC[b=16;v=256]")
+    rng = np.random.default_rng(3)
+    examples = [bytes(rng.integers(97, 123, int(rng.integers(20, 60))).astype(np.uint8)) for _ in range(24)]
+    encoded = coding.encode_examples(examples, method, source, batch_size=64)
+    windows = sum(len(e.window_starts) for e in encoded if e.window_starts is not None)
+    assert windows > 200
+    for batch_size in (1, 7):
+        if hasattr(coding, "decode_examples"):
+            decoded = coding.decode_examples(encoded, method, source, batch_size=batch_size)
+        else:  # one example at a time: batch 1
+            decoded = [coding.decode_example(e, method, source) for e in encoded]
+        assert [i for i, (x, d) in enumerate(zip(examples, decoded)) if d != x] == []

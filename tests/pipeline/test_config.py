@@ -1,0 +1,75 @@
+import pytest
+
+from nc.pipeline.config import (
+    SEQ2SEQ_VARIANTS,
+    Run,
+    compressed_slugs,
+    deep_merge,
+    prepare_config,
+    rule_resources,
+    seq2seq_slugs,
+    study_runs,
+)
+from nc.methods import parse_method
+from nc.models.sizes import PAPER_M2_SIZES
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+TABLE12 = ROOT.parent / "shared" / "paper" / "values" / "table12_dataset_sizes.csv"
+
+
+def test_paper_scale_is_the_papers_setup():
+    cfg = prepare_config({"scale": "paper"}, ROOT)
+    assert cfg["data"]["example_bytes"] == 10240 and cfg["data"]["docs_per_sequence"] == 128
+    assert (cfg["m1"]["size"], cfg["m1"]["seq_len"], cfg["m1"]["batch_size"], cfg["m1"]["steps"]) == ("3m", 1024, 128, 2_500_000)
+    m2 = cfg["m2"]
+    assert (m2["seq_len"], m2["batch_size"], m2["steps"], m2["eval_batches"]) == (512, 256, 200_000, 20)
+    assert tuple(m2["sizes"]) == PAPER_M2_SIZES and cfg["coding"]["precision"] == 14
+    runs = study_runs(cfg)
+    labels = {parse_method(r.slug).label for r in runs}
+    table12 = [line.split(",")[0] for line in TABLE12.read_text().splitlines()[1:]] if TABLE12.exists() else []
+    assert set(table12) <= labels
+    for label in table12:  # every Table 12 method at every paper size
+        slug = parse_method(label).slug
+        assert {r.size for r in runs if r.slug == slug and r.variant == "default"} == set(PAPER_M2_SIZES)
+    variance = {r.seed for r in runs if r.size == "25m" and r.slug == "bytes"}
+    assert variance == {0, 1, 2, 3, 4}  # Table 11
+    assert {r.variant for r in runs} == {"default", "bytematched", *SEQ2SEQ_VARIANTS}
+    assert seq2seq_slugs(cfg) == ["ac-v256", "eqinfo-b16-v256"]
+    assert "gzip-v256-noheader" in compressed_slugs(cfg)
+
+
+def test_runs_are_union_of_studies():
+    cfg = prepare_config({"scale": "smoke"}, ROOT)
+    runs = study_runs(cfg)
+    assert len(runs) == len(set(runs))
+    assert Run("bytes", "s1", "default", 1) in runs and Run("bytes", "s2", "default", 1) not in runs
+    assert Run("eqinfo-b16-v65k", "s1", "bytematched", 1) in runs
+    assert Run("ac-v256", "s2", "seq2seq-bytelm", 0) in runs
+
+
+@pytest.mark.parametrize("override, key", [
+    ({"m2": {"batchsize": 8}}, "batchsize"),
+    ({"data": {"example_bytes": "10k"}}, "example_bytes"),
+    ({"resources": {"train_m2": {"default": {"mem_mb": 1, "runtime": 1, "cpus_per_task": 1, "gpu": 1}}}}, "gpu"),
+    ({"m2": {"studies": {"scaling": {"methods": ["Bytes"], "sizes": "all", "seeds": [0], "variant": "x"}}}}, "variant"),
+])
+def test_schema_rejects_wrong_keys_and_types_naming_them(override, key):
+    with pytest.raises(Exception, match=key):
+        prepare_config({"scale": "tiny", **override}, ROOT)
+
+
+def test_semantic_checks_name_the_key():
+    with pytest.raises(ValueError, match=r"m2\.studies\.scaling\.methods\[0\].*EqualInfo"):
+        prepare_config({"scale": "tiny", "m2": {"studies": {"scaling": {"methods": ["EqualInfo[b=16]"]}}}}, ROOT)
+    with pytest.raises(ValueError, match=r"m1\.size.*unknown model size 'huge'"):
+        prepare_config({"scale": "tiny", "m1": {"size": "huge"}}, ROOT)
+    with pytest.raises(ValueError, match="unknown scale 'big'"):
+        prepare_config({"scale": "big"}, ROOT)
+
+
+def test_overrides_merge_deeply_and_resources_fall_back():
+    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}) == {"a": {"b": 1, "c": 3}}
+    cfg = prepare_config({"scale": "paper", "m2": {"steps": 10}}, ROOT)
+    assert cfg["m2"]["steps"] == 10 and cfg["m2"]["seq_len"] == 512
+    assert rule_resources(cfg, "train_m2", "2b")["gpus"] > rule_resources(cfg, "train_m2", "25m")["gpus"]
+    assert rule_resources(cfg, "collect_summaries") == cfg["resources"]["default"]

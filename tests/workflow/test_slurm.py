@@ -1,0 +1,200 @@
+"""The SLURM profile against a real single-node SLURM cluster (Debian packages, started by the harness).
+
+Two runs, both through `snakemake --profile slurm` from a directory holding the repository's `slurm`
+profile link, exactly as docs/RUNNING.md documents it:
+
+* a two-rule throwaway workflow, which proves the harness and the profile independently of the project;
+* a slice of the project's smoke DAG (`--config scale=smoke`): one EqualInfoAC M2 run and everything it
+  needs; the whole smoke DAG runs too when NC_SLURM_FULL_SMOKE=1.
+
+Both check that every job really ran as a SLURM batch job: each job's SLURM log file names a job id that
+the controller reports as COMPLETED, and the throwaway rules record the ``SLURM_JOB_ID`` they ran under.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+try:
+    from .slurm_cluster import SlurmCluster, ensure_installed, unavailable_reason
+except ImportError:  # tests/workflow is not a package: imported from its own directory
+    from slurm_cluster import SlurmCluster, ensure_installed, unavailable_reason
+
+REPO = Path(__file__).resolve().parents[2]
+PROFILE = REPO / "profiles" / "slurm"
+
+pytestmark = [pytest.mark.slurm, pytest.mark.workflow, pytest.mark.xdist_group("slurm")]
+
+# Fast polling for a cluster on localhost; MinJobAge in the harness stays far above 3x these delays.
+FAST_POLLING = [
+    "--slurm-init-seconds-before-status-checks", "2",
+    "--seconds-between-status-checks", "2",
+    "--max-status-checks-per-second", "10",
+    "--latency-wait", "10",
+]
+
+TWO_RULE_SNAKEFILE = """
+localrules: all
+
+rule all:
+    input: "b.txt"
+
+rule a:
+    output: "a.txt"
+    resources: mem_mb=100, runtime=5, cpus_per_task=1
+    shell: "echo $SLURM_JOB_ID > {output}"
+
+rule b:
+    input: "a.txt"
+    output: "b.txt"
+    shell: "cat {input} > {output} && echo $SLURM_JOB_ID >> {output}"
+"""
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster():
+    """A private single-node cluster for this module; daemons stopped by PID when the module ends."""
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        reason = unavailable_reason()
+        if reason:
+            pytest.skip(f"{reason} (and cannot install: apt-get unavailable or not root)")
+    install_error = ensure_installed()
+    if install_error:
+        pytest.fail(f"installing SLURM failed: {install_error}")
+    root = Path(tempfile.mkdtemp(prefix="nc-slurm-"))
+    cluster = SlurmCluster(root)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_snakemake(cluster: SlurmCluster, workdir: Path, args: list[str], timeout_s: int):
+    """Run snakemake in `workdir` against `cluster`, interrupted with SIGINT (it ignores SIGTERM while
+    polling) once `timeout_s` has passed."""
+    env = cluster.env()
+    for key in ("NC_SLURM_ACCOUNT", "NC_SLURM_PARTITION", "SNAKEMAKE_PROFILE"):
+        env.pop(key, None)  # settings for a real cluster would be rejected by this one
+    cmd = ["timeout", "-s", "INT", "-k", "60", str(timeout_s), sys.executable, "-m", "snakemake", *args]
+    return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
+
+
+def slurm_log_job_ids(workdir: Path) -> dict[str, str]:
+    """Job id -> rule, from the per-job SLURM logs the executor writes (and the profile keeps)."""
+    logs = sorted((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))
+    return {log.stem: log.relative_to(workdir / ".snakemake" / "slurm_logs").parts[0] for log in logs}
+
+
+def assert_all_completed_in_slurm(cluster: SlurmCluster, workdir: Path, result) -> dict[str, str]:
+    report = f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-8000:]}\n{cluster.logs()}"
+    assert result.returncode == 0, f"snakemake exited {result.returncode}\n{report}"
+    jobs = slurm_log_job_ids(workdir)
+    assert jobs, f"no SLURM job logs under .snakemake/slurm_logs\n{report}"
+    states = cluster.job_states()
+    not_completed = {job: states.get(job, "unknown to slurmctld") for job in jobs if states.get(job) != "COMPLETED"}
+    assert not not_completed, f"jobs not COMPLETED in SLURM: {not_completed}\n{report}"
+    return jobs
+
+
+@pytest.mark.slow
+def test_profile_runs_two_rule_workflow_through_slurm(slurm_cluster, tmp_path):
+    (tmp_path / "Snakefile").write_text(TWO_RULE_SNAKEFILE)
+    (tmp_path / "slurm").symlink_to(PROFILE, target_is_directory=True)
+
+    result = run_snakemake(slurm_cluster, tmp_path, ["--profile", "slurm", *FAST_POLLING], timeout_s=300)
+
+    jobs = assert_all_completed_in_slurm(slurm_cluster, tmp_path, result)
+    assert sorted(jobs.values()) == ["rule_a", "rule_b"]
+    job_a = (tmp_path / "a.txt").read_text().split()
+    job_a_again, job_b = (tmp_path / "b.txt").read_text().split()
+    assert job_a == [job_a_again]
+    assert {job_a_again, job_b} == set(jobs), "rules did not run inside the SLURM jobs that logged them"
+
+
+def copy_workflow(destination: Path) -> None:
+    """Copy the repository's files (tracked and untracked, minus git-ignored ones) to `destination`, so
+    the smoke run writes its results/ and .snakemake/ there instead of into the working tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_symlink() or source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+
+
+@pytest.fixture
+def smoke_workdir(tmp_path) -> Path:
+    assert (REPO / "Snakefile").is_file(), "the repository has no Snakefile"
+    workdir = tmp_path / "nc"
+    copy_workflow(workdir)
+    assert (workdir / "slurm").is_dir(), "the `slurm` profile link is missing from the repository root"
+    return workdir
+
+
+SLICE_SLUG = "eqinfo-b16-v256"
+
+
+def smoke_slice_targets(workdir: Path) -> list[str]:
+    """The smallest EqualInfoAC[b=16;v=256] M2 run of the smoke DAG and that method's compression stats.
+
+    Together they need every kind of step (data, M1 training, M1-driven compression shards, merging,
+    the lossless decode check, M2 training and evaluation) in about ten jobs instead of the DAG's ~240,
+    each of which costs a SLURM job start on a 2-core CI machine.
+    """
+    dry = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--dry-run", "--config", "scale=smoke"],
+        cwd=workdir, capture_output=True, text=True, timeout=600,
+    )
+    assert dry.returncode == 0, f"smoke dry run failed:\n{dry.stdout[-3000:]}\n{dry.stderr[-3000:]}"
+    runs = sorted(set(re.findall(rf"results/smoke/m2/{SLICE_SLUG}/[^/\s,]+/default/seed0/eval\.json", dry.stdout)))
+    stats = f"results/smoke/compression/{SLICE_SLUG}/stats.json"
+    assert runs, f"the smoke DAG has no {SLICE_SLUG} run"
+    assert stats in dry.stdout, f"the smoke DAG does not produce {stats}"
+    return [runs[0], stats]
+
+
+@pytest.mark.slow
+def test_smoke_run_through_slurm(slurm_cluster, smoke_workdir):
+    targets = smoke_slice_targets(smoke_workdir)
+
+    # Targets before --config: it takes every following word as a key=value pair.
+    result = run_snakemake(
+        slurm_cluster, smoke_workdir, ["--profile", "slurm", *targets, "--config", "scale=smoke", *FAST_POLLING],
+        timeout_s=1800,
+    )
+
+    jobs = assert_all_completed_in_slurm(slurm_cluster, smoke_workdir, result)
+    rules = set(jobs.values())
+    assert {"rule_prepare_data", "rule_train_m1", "rule_compress_shard", "rule_train_m2"} <= rules, rules
+    for target in targets:
+        assert json.loads((smoke_workdir / target).read_text()), f"{target} is empty"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("NC_SLURM_FULL_SMOKE") != "1",
+    reason="the whole smoke DAG through SLURM takes ~40 min on 2 cores; set NC_SLURM_FULL_SMOKE=1 to run it",
+)
+def test_full_smoke_dag_through_slurm(slurm_cluster, smoke_workdir):
+    result = run_snakemake(
+        slurm_cluster, smoke_workdir, ["--profile", "slurm", "--config", "scale=smoke", *FAST_POLLING],
+        timeout_s=5400,
+    )
+
+    jobs = assert_all_completed_in_slurm(slurm_cluster, smoke_workdir, result)
+    assert len(jobs) >= 100, f"only {len(jobs)} SLURM jobs for the smoke DAG"
+    assert (smoke_workdir / "results" / "smoke" / "audit" / "report.md").is_file()

@@ -1,0 +1,5 @@
+"""Rule analysis_tables: every reproduced table (see nc.analysis.tables)."""
+from nc.analysis.outputs import write_analysis_tables
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+write_analysis_tables(list(sm.input), sm.params.out_dir, sm.params.options)

@@ -1,0 +1,7 @@
+"""Rule collect_summaries: runs.csv, evals.csv and compression.csv."""
+from _log import setup
+from nc.pipeline.steps import collect_summaries
+
+setup(snakemake)
+collect_summaries(snakemake.input.runs, snakemake.input.stats, snakemake.output.runs, snakemake.output.evals,
+                  snakemake.output.compression)

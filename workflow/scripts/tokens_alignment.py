@@ -1,0 +1,10 @@
+"""Rule tokens_alignment: Figure 9 (see nc.analysis.alignment)."""
+from pathlib import Path
+
+from nc.analysis.alignment import run_alignment_figure
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+run_alignment_figure(
+    valid_path=sm.input.valid, m1_dir=Path(sm.input.m1).parent, num_windows=sm.params.options.alignment_windows,
+    figure=Path(sm.output.figure[0]).with_suffix(""),
+)
