@@ -83,3 +83,14 @@ def test_prefix_changes_only_prefix_tokens_for_a_word_tokeniser():
     assert summary.set_index("method").loc["word", "pairs"] == 6
     fig = S.plot_edit_distances(hist, title="t")
     assert len(fig.axes[0].lines) == 2
+
+
+def test_validation_sentences_fold_line_breaks():
+    """Verse breaks sentences over lines; the line breaks must not disqualify them."""
+    from nc.analysis.stability import validation_sentences
+
+    example = (b"ends a line.\nFRANCISCO\nFor this relief much thanks: 'tis bitter cold,\n"
+               b"And I am sick at heart, and weary of the watch.\nBERNARDO\nHave you had quiet guard?")
+    (sentence,) = validation_sentences([example], 1)
+    assert sentence == ("FRANCISCO For this relief much thanks: 'tis bitter cold, "
+                        "And I am sick at heart, and weary of the watch.")

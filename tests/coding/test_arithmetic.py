@@ -103,3 +103,22 @@ def test_bad_inputs_are_named():
         encode_with_cdfs(np.array([0, 4]), cdfs, 14)
     with pytest.raises(ValueError, match="cdfs must have shape"):
         encode_with_cdfs(np.array([0]), cdfs, 14)
+
+
+@settings(max_examples=25)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 300), alphabet=st.integers(2, 300),
+       ties=st.booleans(), precision=st.sampled_from([8, 14, 16]))
+def test_fused_encoder_matches_quantise_then_encode(seed, n, alphabet, ties, precision):
+    """The encoder that quantises row by row emits exactly the bits of quantize_cdfs + encode_with_cdfs."""
+    from nc.coding.arithmetic import encode_with_probs
+
+    alphabet = min(alphabet, 2**precision)  # every symbol needs a count >= 1
+    probs, symbols = random_case(seed, n, alphabet, 0.3)
+    if ties:  # several symbols share the largest probability: the tie-break must agree too
+        probs = np.round(probs * 4) / 4 + 1.0
+        probs = (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+    fused_bits, fused_finished, _ = encode_with_probs(symbols, probs, precision)
+    cdfs = quantize_cdfs(probs, precision)
+    packed, num_bits = encode_with_cdfs(symbols, cdfs, precision)
+    np.testing.assert_array_equal(fused_bits, np.unpackbits(packed)[:num_bits])
+    np.testing.assert_array_equal(fused_finished, finished_bit_lengths(symbols, cdfs, precision))

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from nc.coding import decode_example, decode_examples, encode_examples
+from nc.coding import decode_example, decode_examples, default_max_window_symbols, encode_examples
 from nc.methods import parse_method
 
 MODEL_METHODS = [
@@ -109,7 +109,8 @@ def test_source_is_called_once_per_window_step(english, unigram):
     examples = [english[:400], english[400:700], english[700:750]]
     encoded = encode_examples(examples, method, Counting(), batch_size=64)
     assert len(calls) == max(len(e.window_starts) for e in encoded)
-    assert calls[0] == (3, 128) and all(t == 128 for _, t in calls)
+    cap = default_max_window_symbols(16)  # T is the window cap on every call
+    assert calls[0] == (3, cap) and all(t == cap for _, t in calls)
 
 
 def test_symbol_end_bits(english, unigram):

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from nc.coding import (
     CorruptStreamError,
     decode_example,
+    default_max_window_symbols,
     encode_examples,
     encode_with_cdfs,
     quantize_cdfs,
@@ -41,7 +42,7 @@ def test_greedy_windows_are_full_and_maximal(b, start, length, english, unigram)
     cdf = quantize_cdfs(unigram.unigram[None], 14)[0]
     x = english[start:start + length] or b"x"
     (e,) = encode_examples([x], method, unigram)
-    cap = 8 * b
+    cap = default_max_window_symbols(b)
     for text, window, end in windows_of(x, e, method):
         code = terminated(text, cdf)
         assert code.size <= b  # a window never exceeds b bits
@@ -77,7 +78,7 @@ def test_all_zero_symbols_are_handled():
         method = parse_method(label)
         (e,) = encode_examples([x], method, source)
         assert decode_example(e, method, source) == x
-        assert max(np.diff(list(e.window_starts) + [len(x)])) <= 8 * method.window_bits  # the cap holds
+        assert max(np.diff(list(e.window_starts) + [len(x)])) <= default_max_window_symbols(method.window_bits)  # the cap holds
 
 
 def test_exceptions_are_recorded_and_needed(english, unigram):

@@ -244,11 +244,6 @@ class SlurmCluster:
         state = self.run("sinfo", "-h", "-N", "-n", NODE_NAME, "-o", "%T", check=False).stdout.strip()
         return state == "idle"
 
-    def job_names(self) -> list[str]:
-        """Names of all jobs the controller still remembers (pending, running and finished ones)."""
-        out = self.run("squeue", "-h", "-t", "all", "-o", "%j|%i|%T").stdout
-        return [line.split("|")[0] for line in out.splitlines() if line.strip()]
-
     def job_states(self) -> dict[str, str]:
         """Job id -> state for every job the controller remembers, finished ones included."""
         out = self.run("squeue", "-h", "-t", "all", "-o", "%i|%T").stdout

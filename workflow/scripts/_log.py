@@ -1,8 +1,6 @@
-"""Send a script's logging and warnings to the rule's log file (imported by every workflow script)."""
-import logging
+"""Job set-up imported by every workflow script: logging to the rule's log file, JAX's compile cache."""
+from nc.pipeline.runtime import setup_job
 
 
 def setup(snakemake) -> None:
-    path = snakemake.log[0] if len(snakemake.log) else None
-    logging.basicConfig(filename=path, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.captureWarnings(True)
+    setup_job(snakemake.log[0] if len(snakemake.log) else None)

@@ -100,10 +100,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 def validation_sentences(examples: Sequence[bytes], count: int, *, min_chars: int = 60, max_chars: int = 200) -> list[str]:
     """The first ``count`` complete, printable-ASCII sentences of ``min_chars..max_chars`` characters,
-    at most one per example (an example's first fragment may start mid-sentence and is skipped)."""
+    at most one per example (an example's first fragment may start mid-sentence and is skipped).
+
+    Runs of white space are folded to one space first: verse and dialogue break sentences over lines.
+    """
     found = []
     for example in examples:
-        pieces = _SENTENCE_END.split(example.decode("utf-8", errors="replace"))[1:-1]
+        text = " ".join(example.decode("utf-8", errors="replace").split())
+        pieces = _SENTENCE_END.split(text)[1:-1]
         for sentence in pieces:
             if (min_chars <= len(sentence) <= max_chars and sentence[0].isupper() and sentence[-1] in ".!?"
                     and sentence.isascii() and sentence.isprintable()):

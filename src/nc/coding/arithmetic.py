@@ -225,12 +225,29 @@ def _symbols_array(symbols, alphabet_size: int) -> np.ndarray:
     return symbols
 
 
+@njit(cache=True)
+def _first_bad_cdf_row(cdfs, total):
+    """First row that does not start at 0, end at ``total`` and rise by >= 1 per symbol; -1 if none."""
+    for r in range(cdfs.shape[0]):
+        row = cdfs[r]
+        rising = True
+        for i in range(row.shape[0] - 1):
+            rising &= np.int64(row[i + 1]) - np.int64(row[i]) >= 1  # branch-free: vectorises
+        if row[0] != 0 or row[row.shape[0] - 1] != total or not rising:
+            return r
+    return -1
+
+
 def _check_cdfs(cdfs: np.ndarray, n: int, precision: int) -> np.ndarray:
     cdfs = np.ascontiguousarray(cdfs)
     if cdfs.ndim != 2 or cdfs.shape[0] != n or cdfs.shape[1] < 3:
         raise ValueError(f"cdfs must have shape [{n}, A+1], got {cdfs.shape}")
-    if n and (np.any(cdfs[:, 0] != 0) or np.any(cdfs[:, -1] != 2**precision) or np.any(np.diff(cdfs, axis=1) < 1)):
-        raise ValueError(f"cdfs must start at 0, end at 2**{precision} and give every symbol a count >= 1")
+    if cdfs.dtype.kind not in "iu":
+        raise ValueError(f"cdfs must hold integers, got dtype {cdfs.dtype}")
+    bad = _first_bad_cdf_row(cdfs, 2**precision)
+    if bad >= 0:
+        raise ValueError(f"cdfs must start at 0, end at 2**{precision} and give every symbol a count >= 1 "
+                         f"(row {bad} does not)")
     return cdfs
 
 

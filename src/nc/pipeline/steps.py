@@ -106,12 +106,16 @@ def train_sentencepiece_model(train_path: str | Path, model_path: str | Path, se
 
 
 def probability_source(method: MethodSpec, *, m1_dir: str | Path | None = None,
-                       unigram_text: str | Path | None = None):
-    """The coder's probability source: M1 (AC, EqualInfoAC), a static byte unigram (StaticAC), or None."""
+                       unigram_text: str | Path | None = None, m1_chunk_rows: int = 64):
+    """The coder's probability source: M1 (AC, EqualInfoAC), a static byte unigram (StaticAC), or None.
+
+    M1 runs on fixed chunks of ``m1_chunk_rows`` rows; matching it to the coder's batch size avoids
+    computing padding rows. Decoding must use the same value (it is recorded in the dataset's meta).
+    """
     if method.uses_m1:
         from nc.models.m1 import load_probability_source
 
-        return load_probability_source(m1_dir)
+        return load_probability_source(m1_dir, chunk_rows=m1_chunk_rows)
     if method.kind == "StaticAC":
         from nc.coding import static_source
 
@@ -132,7 +136,8 @@ def compress_shard(examples_path: str | Path, out_marker: str | Path, *, slug: s
     method = parse_method(slug)
     start, stop = shard_range(count_examples(examples_path), shard, num_shards)
     examples = load_examples(examples_path, start, stop)
-    source = probability_source(method, m1_dir=m1_dir, unigram_text=unigram_text)
+    source = probability_source(method, m1_dir=m1_dir, unigram_text=unigram_text,
+                                m1_chunk_rows=coding.get("batch_size", 64))
     tokenizer = SentencePieceTokenizer(sentencepiece_model) if method.kind == "SentencePiece" else None
     precision = coding["precision"]
     result = tokenize_examples(examples, method, seq_len=seq_len, source=source, sentencepiece=tokenizer,
@@ -148,7 +153,7 @@ def compress_shard(examples_path: str | Path, out_marker: str | Path, *, slug: s
                          "side_info_bits": int(dataset.meta.get("side_info_bits", 0)),
                          "decode_check_examples": int(checked), "decode_check_exact": int(exact)})
     if method.uses_m1:
-        dataset.meta["m1_size"] = m1_size
+        dataset.meta.update({"m1_size": m1_size, "m1_chunk_rows": source.chunk_rows})
     dataset.save(Path(out_marker).parent)
     return dataset
 
@@ -212,7 +217,7 @@ def seq2seq_data(examples_path: str | Path, out_markers: Mapping[str, str | Path
     chunks = seq2seq_inputs(load_examples(examples_path), seq2seq["input_bytes"], limit)
     if not chunks:
         raise ValueError(f"seq2seq.input_bytes={seq2seq['input_bytes']}: no example of {split} is that long")
-    source = probability_source(method, m1_dir=m1_dir)
+    source = probability_source(method, m1_dir=m1_dir, m1_chunk_rows=coding.get("batch_size", 64))
     encoded = encode_examples(chunks, method, source, precision=coding["precision"],
                               batch_size=coding.get("batch_size", 64), progress=progress)
     for task, dataset in seq2seq_datasets(chunks, encoded, method, seq2seq["seq_len"]).items():
