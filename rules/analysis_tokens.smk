@@ -1,31 +1,10 @@
 # Token-level analyses (Section 6.1, 6.3; Appendix C, D.6, D.8): Figures 8, 9, 11, 16, 17 and
-# Tables 7, 8, 14. Included by rules/analysis.smk, which requests TOKEN_ANALYSIS_TARGETS.
+# Tables 7, 8, 14. Included by rules/analysis.smk; its settings and helpers (TOKEN_OPTIONS, KL_METHODS,
+# token_figure, token_table) and the list of these outputs, TOKEN_ANALYSIS_TARGETS, are in
+# rules/analysis_common.smk, included here too so that this file also works on its own.
 # Knobs: config["analysis"]["tokens"] (schema: config/schema/analysis_tokens.schema.json).
-from nc.analysis.token_text import TokenAnalysisOptions
-from nc.methods import parse_method
 
-TOKEN_OPTIONS = TokenAnalysisOptions.from_config((config.get("analysis") or {}).get("tokens"))
-KL_METHODS = {parse_method(m).label: parse_method(m).slug for m in TOKEN_OPTIONS.kl_methods}
-
-
-def _both(stem):
-    return [f"{stem}.pdf", f"{stem}.png"]
-
-
-def _table(stem):
-    return [f"{stem}.csv", f"{stem}.md"]
-
-
-TOKEN_ANALYSIS_TARGETS = (
-    _table(f"{RESULTS}/tables/fig11_kl") + _table(f"{RESULTS}/tables/fig16_entropy_noise")
-    + _both(f"{RESULTS}/figures/fig11_kl") + _both(f"{RESULTS}/figures/fig16_entropy_noise")
-    + _both(f"{RESULTS}/figures/fig17_kl_miller_madow")
-    + _table(f"{RESULTS}/tables/fig08_edit_distance") + _table(f"{RESULTS}/tables/fig08_edit_distance_summary")
-    + _both(f"{RESULTS}/figures/fig08_edit_distance")
-    + _both(f"{RESULTS}/figures/fig09_alignment")
-    + _table(f"{RESULTS}/tables/table07_token_text") + _table(f"{RESULTS}/tables/table08_window_text")
-    + _table(f"{RESULTS}/tables/table14_repeated_tokens") + _table(f"{RESULTS}/tables/table14_repeated_fraction")
-)
+include: "analysis_common.smk"
 
 
 rule tokens_entropy:
@@ -33,14 +12,18 @@ rule tokens_entropy:
     input:
         [f"{RESULTS}/compression/{slug}/m2_train/meta.json" for slug in KL_METHODS.values()],
     output:
-        kl=_table(f"{RESULTS}/tables/fig11_kl"),
-        noise=_table(f"{RESULTS}/tables/fig16_entropy_noise"),
-        fig11=_both(f"{RESULTS}/figures/fig11_kl"),
-        fig16=_both(f"{RESULTS}/figures/fig16_entropy_noise"),
-        fig17=_both(f"{RESULTS}/figures/fig17_kl_miller_madow"),
+        kl=token_table("fig11_kl", in_report=True),
+        noise=token_table("fig16_entropy_noise", in_report=True),
+        fig11=token_figure("fig11_kl", in_report=True),
+        fig16=token_figure("fig16_entropy_noise", in_report=True),
+        fig17=token_figure("fig17_kl_miller_madow", in_report=True),
     params:
         datasets={label: f"{RESULTS}/compression/{slug}/m2_train" for label, slug in KL_METHODS.items()},
         options=TOKEN_OPTIONS,
+    conda:
+        "../environment.yml"
+    log:
+        f"{RESULTS}/logs/tokens_entropy.log",
     script:
         "../workflow/scripts/tokens_entropy.py"
 
@@ -52,11 +35,15 @@ rule tokens_stability:
         spm=f"{RESULTS}/sentencepiece/spm.model",
         m1=f"{RESULTS}/m1/eval.json",
     output:
-        hist=_table(f"{RESULTS}/tables/fig08_edit_distance"),
-        summary=_table(f"{RESULTS}/tables/fig08_edit_distance_summary"),
-        figure=_both(f"{RESULTS}/figures/fig08_edit_distance"),
+        hist=token_table("fig08_edit_distance", in_report=True),
+        summary=token_table("fig08_edit_distance_summary", in_report=True),
+        figure=token_figure("fig08_edit_distance", in_report=True),
     params:
         options=TOKEN_OPTIONS,
+    conda:
+        "../environment.yml"
+    log:
+        f"{RESULTS}/logs/tokens_stability.log",
     script:
         "../workflow/scripts/tokens_stability.py"
 
@@ -67,9 +54,13 @@ rule tokens_alignment:
         valid=f"{RESULTS}/data/valid.npz",
         m1=f"{RESULTS}/m1/eval.json",
     output:
-        figure=_both(f"{RESULTS}/figures/fig09_alignment"),
+        figure=token_figure("fig09_alignment", in_report=True),
     params:
         options=TOKEN_OPTIONS,
+    conda:
+        "../environment.yml"
+    log:
+        f"{RESULTS}/logs/tokens_alignment.log",
     script:
         "../workflow/scripts/tokens_alignment.py"
 
@@ -81,11 +72,15 @@ rule tokens_text_tables:
         spm=f"{RESULTS}/sentencepiece/spm.model",
         m1=f"{RESULTS}/m1/eval.json",
     output:
-        table7=_table(f"{RESULTS}/tables/table07_token_text"),
-        table8=_table(f"{RESULTS}/tables/table08_window_text"),
-        table14=_table(f"{RESULTS}/tables/table14_repeated_tokens"),
-        repeated=_table(f"{RESULTS}/tables/table14_repeated_fraction"),
+        table7=token_table("table07_token_text", in_report=True),
+        table8=token_table("table08_window_text", in_report=True),
+        table14=token_table("table14_repeated_tokens", in_report=True),
+        repeated=token_table("table14_repeated_fraction", in_report=True),
     params:
         options=TOKEN_OPTIONS,
+    conda:
+        "../environment.yml"
+    log:
+        f"{RESULTS}/logs/tokens_text_tables.log",
     script:
         "../workflow/scripts/tokens_text_tables.py"

@@ -1,9 +1,11 @@
 """Rule tokens_entropy: Figures 11, 16, 17 (see nc.analysis.entropy)."""
 from pathlib import Path
 
+from _log import setup
 from nc.analysis.entropy import run_entropy_analysis
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
+setup(sm)
 opts = sm.params.options
 run_entropy_analysis(
     sm.params.datasets, max_n=opts.kl_max_n, num_partitions=opts.kl_partitions, max_bits=opts.kl_max_bits,

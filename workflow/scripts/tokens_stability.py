@@ -1,9 +1,11 @@
 """Rule tokens_stability: Figure 8 (see nc.analysis.stability)."""
 from pathlib import Path
 
+from _log import setup
 from nc.analysis.stability import run_stability_analysis
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
+setup(sm)
 opts = sm.params.options
 run_stability_analysis(
     valid_path=sm.input.valid, sp_model=sm.input.spm, m1_dir=Path(sm.input.m1).parent, methods=opts.stability_methods,

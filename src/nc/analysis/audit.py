@@ -155,7 +155,7 @@ def render_report(*, scale: str, tables: Mapping[str, pd.DataFrame], claims: pd.
     lines += [f"| {k} | {v} |" for k, v in prov["packages"].items()]
     lines += ["", "| input data file | SHA-256 |", "|---|---|"]
     lines += [f"| `{k}` | `{v}` |" for k, v in prov["data_files"].items()] or ["| (none) | |"]
-    lines += ["", "HTML version: `snakemake --cores 1 --report results/<scale>/audit/report.html` "
+    lines += ["", f"HTML version: `snakemake --config scale={scale} --report results/{scale}/audit/report.html` "
               "(after the workflow has run).", ""]
     return "\n".join(lines)
 
