@@ -1,16 +1,12 @@
 """Shared fixtures for the coding tests: English text and small fitted sources."""
-from pathlib import Path
-
 import pytest
 
 from nc.coding import BigramSource, static_source
 
-PAPER = Path("/work/shared/paper/001_fcd46d4a63cbcd8c.txt")
-FALLBACK = (
-    "Arithmetic coding compresses a sequence of symbols into a single number in the unit interval. "
+NON_ASCII = (
     "Equal-Info windows reset the coder after a fixed number of output bits, so each window can be "
     "decoded on its own. The quick brown fox jumps over the lazy dog; naïve café résumé — ✓ 東京. "
-) * 40
+) * 20
 
 
 class Text(bytes):
@@ -21,10 +17,11 @@ class Text(bytes):
 
 
 def english_text() -> bytes:
-    """Some kilobytes of English (the paper's text when present, else a built-in paragraph)."""
-    if PAPER.exists():
-        return Text(PAPER.read_bytes()[:60_000])
-    return Text(FALLBACK.encode())
+    """60 KB of English from the embedded corpus, followed by a paragraph with non-ASCII UTF-8."""
+    from nc.data.readers import EMBEDDED_CORPUS, iter_documents
+
+    text = "\n".join(iter_documents(EMBEDDED_CORPUS, "train", max_documents=20)).encode()
+    return Text(text[:60_000 - 2_000] + NON_ASCII.encode()[:2_000])
 
 
 @pytest.fixture(scope="session")
