@@ -48,8 +48,9 @@ def test_partial_rerun_only_redoes_the_deleted_target(smoke_dir, snakemake_run):
         target = figures[0]
     target.unlink()
     relative = str(target.relative_to(smoke_dir))
-    dry = snakemake_run(smoke_dir, "-n", "--config", "scale=smoke", relative, timeout=300)
+    # Targets go before --config, which reads every following word as key=value.
+    dry = snakemake_run(smoke_dir, "-n", relative, "--config", "scale=smoke", timeout=300)
     out = dry.stdout + dry.stderr
     assert "train_m2" not in out and "compress_shard" not in out and "train_m1" not in out
-    snakemake_run(smoke_dir, "--cores", "2", "--config", "scale=smoke", relative, timeout=600)
+    snakemake_run(smoke_dir, "--cores", "2", relative, "--config", "scale=smoke", timeout=600)
     assert target.exists()
