@@ -179,10 +179,41 @@ def read_bit(bits, num_bits, i):
 
 
 @njit(cache=True)
-def _decode_cdfs_kernel(bits, num_bits, cdfs, precision, symbols):
+def decode_step(low, high, value, pos, bits, num_bits, cdf, precision):
+    """Decode one symbol with ``cdf`` from the decoder state; returns (symbol, low, high, value, pos).
+
+    ``value`` holds the state_bits stream bits from ``pos - state_bits``; bits past ``num_bits`` read as 0.
+    """
     state_bits = precision + 2
     half = np.int64(1) << (state_bits - 1)
     quarter = half >> 1
+    s = find_symbol(cdf, decode_target(low, high, value, precision))
+    rng = high - low + 1
+    high = low + ((rng * np.int64(cdf[s + 1])) >> precision) - 1
+    low = low + ((rng * np.int64(cdf[s])) >> precision)
+    while True:
+        if high < half:
+            pass
+        elif low >= half:
+            low -= half
+            high -= half
+            value -= half
+        elif low >= quarter and high < 3 * quarter:
+            low -= quarter
+            high -= quarter
+            value -= quarter
+        else:
+            break
+        low = 2 * low
+        high = 2 * high + 1
+        value = 2 * value + read_bit(bits, num_bits, pos)
+        pos += 1
+    return s, low, high, value, pos
+
+
+@njit(cache=True)
+def _decode_cdfs_kernel(bits, num_bits, cdfs, precision, symbols):
+    state_bits = precision + 2
     low = np.int64(0)
     high = (np.int64(1) << state_bits) - 1
     value = np.int64(0)
@@ -191,29 +222,7 @@ def _decode_cdfs_kernel(bits, num_bits, cdfs, precision, symbols):
         value = 2 * value + read_bit(bits, num_bits, pos)
         pos += 1
     for i in range(symbols.shape[0]):
-        cdf = cdfs[i]
-        s = find_symbol(cdf, decode_target(low, high, value, precision))
-        symbols[i] = s
-        rng = high - low + 1
-        high = low + ((rng * np.int64(cdf[s + 1])) >> precision) - 1
-        low = low + ((rng * np.int64(cdf[s])) >> precision)
-        while True:
-            if high < half:
-                pass
-            elif low >= half:
-                low -= half
-                high -= half
-                value -= half
-            elif low >= quarter and high < 3 * quarter:
-                low -= quarter
-                high -= quarter
-                value -= quarter
-            else:
-                break
-            low = 2 * low
-            high = 2 * high + 1
-            value = 2 * value + read_bit(bits, num_bits, pos)
-            pos += 1
+        symbols[i], low, high, value, pos = decode_step(low, high, value, pos, bits, num_bits, cdfs[i], precision)
 
 
 def _symbols_array(symbols, alphabet_size: int) -> np.ndarray:

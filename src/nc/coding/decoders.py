@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from nc.coding.arithmetic import decode_target, find_symbol
+from nc.coding.arithmetic import decode_step
 from nc.coding.errors import CorruptStreamError
 from nc.coding.quantize import BAD_ROW, quantize_row_into
 from nc.coding.sideinfo import SideInfoReader
@@ -35,32 +35,8 @@ def _stream_step(state, bits, row, precision, cdf):
     """Decode one symbol into ``state`` = (low, high, value, next bit); returns it or BAD_ROW."""
     if quantize_row_into(row, precision, cdf) == BAD_ROW:
         return BAD_ROW
-    state_bits = precision + 2
-    half = np.int64(1) << (state_bits - 1)
-    quarter = half >> 1
-    low, high, value, pos = state[0], state[1], state[2], state[3]
-    s = find_symbol(cdf, decode_target(low, high, value, precision))
-    rng = high - low + 1
-    high = low + ((rng * cdf[s + 1]) >> precision) - 1
-    low = low + ((rng * cdf[s]) >> precision)
-    n = bits.shape[0]
-    while True:
-        if high < half:
-            pass
-        elif low >= half:
-            low -= half
-            high -= half
-            value -= half
-        elif low >= quarter and high < 3 * quarter:
-            low -= quarter
-            high -= quarter
-            value -= quarter
-        else:
-            break
-        low = 2 * low
-        high = 2 * high + 1
-        value = 2 * value + (bits[pos] if pos < n else 0)
-        pos += 1
+    s, low, high, value, pos = decode_step(state[0], state[1], state[2], state[3], bits, bits.shape[0], cdf,
+                                           precision)
     state[0], state[1], state[2], state[3] = low, high, value, pos
     return s
 
