@@ -289,11 +289,13 @@ def build_figures(tables: dict[str, pd.DataFrame], positions: pd.DataFrame, opti
 
 
 def save_figure(fig: plt.Figure, pdf_path: str | os.PathLike, png_path: str | os.PathLike) -> None:
-    """Atomically save ``fig`` as PDF and PNG, then close it."""
-    for path, fmt in ((pdf_path, "pdf"), (png_path, "png")):
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
-    plt.close(fig)
+    """Atomically save ``fig`` as PDF and PNG, then close it (also when saving fails)."""
+    try:
+        for path, fmt in ((pdf_path, "pdf"), (png_path, "png")):
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
+    finally:
+        plt.close(fig)
 
 
 def write_figures(figures: dict, out_dir: str | os.PathLike) -> list[Path]:

@@ -98,20 +98,11 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, title: str) -> None:
 
 
 def save_figure(fig, stem: str | Path) -> None:
-    """Atomically save a matplotlib figure as ``stem.pdf`` and ``stem.png``, then close it.
-
-    (``nc.analysis.figures.save_figure`` does the same but importing that module loads the run
-    summaries' dependencies; the token-level analyses need matplotlib only.)
-    """
-    import matplotlib.pyplot as plt
+    """Atomically save a matplotlib figure as ``stem.pdf`` and ``stem.png``, then close it."""
+    from nc.analysis.figures import save_figure as save_pdf_and_png
 
     stem = Path(stem)
-    try:
-        for fmt in ("pdf", "png"):
-            with atomic_path(stem.with_name(f"{stem.name}.{fmt}")) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    save_pdf_and_png(fig, stem.with_name(f"{stem.name}.pdf"), stem.with_name(f"{stem.name}.png"))
 
 
 def display_text(raw: bytes) -> str:
