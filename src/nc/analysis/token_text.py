@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from nc.io import atomic_path, write_text
+from nc.io import write_text
 
 # The passage of the paper's Table 7 (three occurrences of "elephants", two of "African").
 TABLE7_TEXT = (
