@@ -88,6 +88,12 @@ class MethodSpec:
         return self.kind in M1_KINDS
 
     @property
+    def m1_sees_whole_example(self) -> bool:
+        """True when M1's context is the whole example (AC; EqualInfoAC that never resets M1), so every
+        coding step runs M1 over the example's full length rather than over one window."""
+        return self.kind == "AC" or (self.kind == "EqualInfoAC" and self.m1_reset == 0)
+
+    @property
     def is_bitstream(self) -> bool:
         return self.kind in BITSTREAM_KINDS
 

@@ -4,7 +4,7 @@ import pytest
 from nc.data.examples import END_OF_DOCUMENT, build_examples
 from nc.data.method_datasets import (
     byte_lm_dataset,
-    decoded_prefix,
+    decoded_prefixes,
     seq2seq_datasets,
     seq2seq_inputs,
     tokenize_examples,
@@ -43,8 +43,7 @@ def test_sentencepiece_is_lossless_and_counts_covered_bytes(examples, spm_tokeni
     assert ds.vocab_size == spm_tokenizer.vocab_size <= 400
     assert (ds.num_tokens == 64).all()  # 512-byte examples hold more than 64 pieces
     assert ds.compression_ratio > 1.5
-    for i in range(8):
-        text = decoded_prefix(method, ds, None, i, sentencepiece=spm_tokenizer)
+    for i, text in enumerate(decoded_prefixes(method, ds, None, range(8), sentencepiece=spm_tokenizer)):
         assert len(text) == ds.num_bytes[i]
         assert text in examples[i]  # a cut UTF-8 character at the start may be skipped
     full, covered = spm_tokenizer.encode(examples[0])
@@ -64,8 +63,8 @@ def test_gzip_examples_trimmed_with_coder(examples):
     result = tokenize_examples(examples[:4], method, seq_len=200)
     ds = result.dataset
     assert (ds.num_tokens <= 200).all() and (ds.num_bytes <= 512).all() and (ds.num_bytes > 0).all()
-    for i in range(4):
-        assert decoded_prefix(method, ds, result.encoded, i) == examples[i][: ds.num_bytes[i]]
+    decoded = decoded_prefixes(method, ds, result.encoded, range(4), batch_size=3)
+    assert decoded == [examples[i][: ds.num_bytes[i]] for i in range(4)]
 
 
 def test_seq2seq_layouts():

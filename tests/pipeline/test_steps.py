@@ -6,7 +6,8 @@ import pytest
 
 from nc.data.dataset import TokenDataset
 from nc.data.examples import load_examples
-from nc.pipeline.steps import compress_shard, compression_stats, merge_shards, prepare_splits, window_tokens
+from nc.pipeline.steps import (compress_shard, compression_stats, merge_shards, m1_chunk_rows_for, prepare_splits,
+                               window_tokens)
 from nc.methods import parse_method
 
 DATA = {"corpus": "embedded", "docs_per_sequence": 4, "example_bytes": 512, "max_train_documents": 24,
@@ -72,3 +73,21 @@ def test_window_tokens():
     assert window_tokens(parse_method("EqualInfoAC[b=16;v=65k]")) == 1
     assert window_tokens(parse_method("EqualInfoAC[b=24;v=65k]")) is None
     assert window_tokens(parse_method("AC[v=256]")) is None
+
+
+def test_valid_shard_decodes_its_check_examples_together(splits, tmp_path):
+    outputs, _ = splits
+    coding = {"precision": 14, "batch_size": 2, "decode_check_examples": 5}
+    dataset = compress_shard(outputs["valid"], tmp_path / "valid" / "meta.json", slug="staticac-v256", split="valid",
+                             shard=0, num_shards=1, seq_len=48, coding=coding, unigram_text=outputs["m1_train"],
+                             progress=False)
+    assert dataset.meta["decode_check_examples"] == 5 and dataset.meta["decode_check_exact"] == 5
+
+
+def test_m1_chunk_rows_shrink_only_for_whole_example_contexts():
+    coding = {"precision": 14, "batch_size": 16, "whole_example_chunk_rows": 2}
+    assert m1_chunk_rows_for(parse_method("AC[v=256]"), coding) == 2
+    assert m1_chunk_rows_for(parse_method("EqualInfoAC[b=16;v=256;reset=never]"), coding) == 2
+    assert m1_chunk_rows_for(parse_method("EqualInfoAC[b=16;v=256;reset=2]"), coding) == 16
+    assert m1_chunk_rows_for(parse_method("EqualInfoAC[b=16;v=65k]"), coding) == 16
+    assert m1_chunk_rows_for(parse_method("AC[v=256]"), {"precision": 14, "batch_size": 8}) == 8

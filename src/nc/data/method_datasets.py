@@ -86,17 +86,20 @@ def tokenize_examples(
     return MethodTokens(dataset, encoded)
 
 
-def decoded_prefix(method: MethodSpec, dataset: TokenDataset, encoded: list | None, index: int, *,
-                   source=None, sentencepiece: SentencePieceTokenizer | None = None, precision: int = 14) -> bytes:
-    """The raw bytes example ``index`` of a tokenised split decodes back to (for lossless checks)."""
-    tokens = dataset.tokens[index, : dataset.num_tokens[index]]
-    if method.kind == "Bytes":
-        return tokens.tobytes()
-    if method.kind == "SentencePiece":
-        return sentencepiece.decode(tokens)
-    from nc.coding import decode_example
+def decoded_prefixes(method: MethodSpec, dataset: TokenDataset, encoded: list | None, indices: Sequence[int], *,
+                     source=None, sentencepiece: SentencePieceTokenizer | None = None, precision: int = 14,
+                     batch_size: int = 64) -> list[bytes]:
+    """The raw bytes examples ``indices`` of a tokenised split decode back to (for lossless checks).
 
-    return decode_example(encoded[index], method, source, precision=precision)
+    Bitstream methods decode the examples together, ``batch_size`` per source call, so a check of k
+    examples costs about as many M1 calls as one example."""
+    if method.kind == "Bytes":
+        return [dataset.tokens[i, : dataset.num_tokens[i]].tobytes() for i in indices]
+    if method.kind == "SentencePiece":
+        return [sentencepiece.decode(dataset.tokens[i, : dataset.num_tokens[i]]) for i in indices]
+    from nc.coding import decode_examples
+
+    return decode_examples([encoded[i] for i in indices], method, source, precision=precision, batch_size=batch_size)
 
 
 def seq2seq_inputs(examples: Sequence[bytes], input_bytes: int, max_examples: int | None = None) -> list[bytes]:

@@ -14,7 +14,7 @@ from nc.data.examples import build_examples, count_examples, load_examples, save
 from nc.data.method_datasets import (
     SEQ2SEQ_TASKS,
     byte_lm_dataset,
-    decoded_prefix,
+    decoded_prefixes,
     seq2seq_datasets,
     seq2seq_inputs,
     tokenize_examples,
@@ -105,12 +105,25 @@ def train_sentencepiece_model(train_path: str | Path, model_path: str | Path, se
                         seed=sentencepiece.get("seed", 0), threads=threads)
 
 
+def m1_chunk_rows_for(method: MethodSpec, coding: Mapping[str, Any]) -> int:
+    """Rows per M1 call for ``method``: ``coding.batch_size``, or ``coding.whole_example_chunk_rows`` when
+    M1 reads whole examples (AC, EqualInfoAC reset=never).
+
+    Decoding such a method calls M1 once per symbol over the example's full length, padded to the chunk,
+    so a chunk no larger than the lossless check's batch keeps that check from computing padding rows.
+    """
+    rows = coding.get("batch_size", 64)
+    if method.m1_sees_whole_example:
+        rows = coding.get("whole_example_chunk_rows", rows)
+    return int(rows)
+
+
 def probability_source(method: MethodSpec, *, m1_dir: str | Path | None = None,
                        unigram_text: str | Path | None = None, m1_chunk_rows: int = 64):
     """The coder's probability source: M1 (AC, EqualInfoAC), a static byte unigram (StaticAC), or None.
 
-    M1 runs on fixed chunks of ``m1_chunk_rows`` rows; matching it to the coder's batch size avoids
-    computing padding rows. Decoding must use the same value (it is recorded in the dataset's meta).
+    M1 runs on fixed chunks of ``m1_chunk_rows`` rows (see ``m1_chunk_rows_for``). Decoding must use the
+    same value (it is recorded in the dataset's meta).
     """
     if method.uses_m1:
         from nc.models.m1 import load_probability_source
@@ -136,19 +149,17 @@ def compress_shard(examples_path: str | Path, out_marker: str | Path, *, slug: s
     method = parse_method(slug)
     start, stop = shard_range(count_examples(examples_path), shard, num_shards)
     examples = load_examples(examples_path, start, stop)
-    source = probability_source(method, m1_dir=m1_dir, unigram_text=unigram_text,
-                                m1_chunk_rows=coding.get("batch_size", 64))
+    chunk_rows = m1_chunk_rows_for(method, coding)
+    source = probability_source(method, m1_dir=m1_dir, unigram_text=unigram_text, m1_chunk_rows=chunk_rows)
     tokenizer = SentencePieceTokenizer(sentencepiece_model) if method.kind == "SentencePiece" else None
     precision = coding["precision"]
     result = tokenize_examples(examples, method, seq_len=seq_len, source=source, sentencepiece=tokenizer,
                                precision=precision, batch_size=coding.get("batch_size", 64), progress=progress)
     dataset = result.dataset
     checked = min(len(examples), coding.get("decode_check_examples", 0)) if split == "valid" else 0
-    exact = sum(
-        decoded_prefix(method, dataset, result.encoded, i, source=source, sentencepiece=tokenizer,
-                       precision=precision) == examples[i][: dataset.num_bytes[i]]
-        for i in range(checked)
-    )
+    decoded = decoded_prefixes(method, dataset, result.encoded, range(checked), source=source,
+                               sentencepiece=tokenizer, precision=precision, batch_size=chunk_rows)
+    exact = sum(text == examples[i][: dataset.num_bytes[i]] for i, text in enumerate(decoded))
     dataset.meta.update({"split": split, "shard": shard, "num_shards": num_shards, "examples": [start, stop],
                          "side_info_bits": int(dataset.meta.get("side_info_bits", 0)),
                          "decode_check_examples": int(checked), "decode_check_exact": int(exact)})
@@ -217,7 +228,7 @@ def seq2seq_data(examples_path: str | Path, out_markers: Mapping[str, str | Path
     chunks = seq2seq_inputs(load_examples(examples_path), seq2seq["input_bytes"], limit)
     if not chunks:
         raise ValueError(f"seq2seq.input_bytes={seq2seq['input_bytes']}: no example of {split} is that long")
-    source = probability_source(method, m1_dir=m1_dir, m1_chunk_rows=coding.get("batch_size", 64))
+    source = probability_source(method, m1_dir=m1_dir, m1_chunk_rows=m1_chunk_rows_for(method, coding))
     encoded = encode_examples(chunks, method, source, precision=coding["precision"],
                               batch_size=coding.get("batch_size", 64), progress=progress)
     for task, dataset in seq2seq_datasets(chunks, encoded, method, seq2seq["seq_len"]).items():
