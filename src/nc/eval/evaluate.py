@@ -49,7 +49,8 @@ def make_eval_step(model: DecoderLM):
 
     @jax.jit
     def eval_step(params, tokens, mask):
-        ce, _, correct = token_losses(model.apply({"params": params}, tokens), tokens)
+        hidden = model.apply({"params": params}, tokens, project=False)
+        ce, _, correct = token_losses(hidden, params["output_proj"]["kernel"], tokens)
         m = mask.astype(jnp.float32)
         return {"loss": jnp.sum(ce * m, axis=0), "correct": jnp.sum(correct * m, axis=0), "count": jnp.sum(m, axis=0)}
 

@@ -90,7 +90,9 @@ class DecoderLM(nn.Module):
     remat: bool = False
 
     @nn.compact
-    def __call__(self, tokens: jnp.ndarray) -> jnp.ndarray:
+    def __call__(self, tokens: jnp.ndarray, project: bool = True) -> jnp.ndarray:
+        """Logits [B, T, vocab_size]; with ``project=False`` the final-norm hidden states [B, T, d]
+        (training multiplies them by ``params['output_proj']['kernel']`` itself, see nc.train.losses)."""
         inputs = shift_right(tokens, bos_id=self.vocab_size)
         embed = nn.Embed(
             self.vocab_size + 1, self.size.embed_dim, embedding_init=nn.initializers.normal(stddev=1.0),
@@ -101,6 +103,8 @@ class DecoderLM(nn.Module):
         for i in range(self.size.num_layers):
             x = block(self.size, self.dtype, name=f"layer_{i}")(x)
         x = nn.RMSNorm(epsilon=1e-6, dtype=self.dtype, param_dtype=jnp.float32, name="final_norm")(x)
+        if not project:
+            return x
         return _dense(self.vocab_size, "output_proj", self.dtype)(x)
 
 

@@ -117,7 +117,8 @@ def make_train_step(model, optimizer: optax.GradientTransformation, z_loss: floa
 
     def step_fn(state, tokens, mask):
         def objective(params):
-            return training_loss(model.apply({"params": params}, tokens), tokens, mask, z_loss)
+            hidden = model.apply({"params": params}, tokens, project=False)
+            return training_loss(hidden, params["output_proj"]["kernel"], tokens, mask, z_loss)
 
         (_, stats), grads = jax.value_and_grad(objective, has_aux=True)(state["params"])
         updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
