@@ -21,3 +21,13 @@ rule all:
     default_target: True
     input:
         ANALYSIS_TARGETS if "ANALYSIS_TARGETS" in globals() else SUMMARY_FILES,
+
+
+# Aggregation over finished runs: seconds of CPU on small CSV/JSON files, so on a cluster they run
+# where snakemake runs instead of waiting in the queue for a node each.
+localrules:
+    all,
+    collect_summaries,
+    analysis_tables,
+    analysis_figures,
+    analysis_audit,

@@ -51,9 +51,10 @@ def tokenizer_inputs(wildcards):
     return {}
 
 
-def shard_markers(wildcards):
-    n = config["compress"]["shards"][wildcards.split]
-    return [f"{R}/compression/{wildcards.slug}/shards/{wildcards.split}/{i}-of-{n}/meta.json" for i in range(n)]
+def shard_markers(wildcards, split):
+    """The shard datasets of method ``wildcards.slug`` and ``split``."""
+    n = config["compress"]["shards"][split]
+    return [f"{R}/compression/{wildcards.slug}/shards/{split}/{i}-of-{n}/meta.json" for i in range(n)]
 
 
 def m2_datasets(wildcards):

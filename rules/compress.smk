@@ -1,4 +1,4 @@
-# Tokenise / compress each split per method, as parallel shards merged afterwards (Sections 3.3-3.6),
+# Tokenise / compress each split per method, as parallel shards merged afterwards with the method's
 # compression statistics (Tables 1-3, 12) and the sequence-to-sequence datasets of Table 5.
 
 
@@ -25,35 +25,24 @@ rule compress_shard:
 
 
 rule merge_shards:
+    # One job per method: both splits' shards joined, then the method's statistics (cheap, and a
+    # separate job each would cost a cluster submission per method and split).
     input:
-        shard_markers,
+        train=lambda wildcards: shard_markers(wildcards, "m2_train"),
+        valid=lambda wildcards: shard_markers(wildcards, "valid"),
     output:
-        f"{R}/compression/{{slug}}/{{split}}/meta.json",
+        train=f"{R}/compression/{{slug}}/m2_train/meta.json",
+        valid=f"{R}/compression/{{slug}}/valid/meta.json",
+        stats=f"{R}/compression/{{slug}}/stats.json",
     threads: threads_of("merge_shards")
     resources:
         **resources_of("merge_shards"),
     conda:
         "../environment.yml"
     log:
-        f"{R}/logs/merge/{{slug}}/{{split}}.log",
+        f"{R}/logs/merge/{{slug}}.log",
     script:
         "../workflow/scripts/merge_shards.py"
-
-
-rule compression_stats:
-    input:
-        train=f"{R}/compression/{{slug}}/m2_train/meta.json",
-        valid=f"{R}/compression/{{slug}}/valid/meta.json",
-    output:
-        f"{R}/compression/{{slug}}/stats.json",
-    resources:
-        **resources_of("merge_shards"),
-    conda:
-        "../environment.yml"
-    log:
-        f"{R}/logs/stats/{{slug}}.log",
-    script:
-        "../workflow/scripts/compression_stats.py"
 
 
 rule seq2seq_data:

@@ -10,11 +10,13 @@ from nc.pipeline.config import (
     seq2seq_slugs,
     study_runs,
 )
+from nc.analysis.paper import paper_table
 from nc.methods import parse_method
 from nc.models.sizes import PAPER_M2_SIZES
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
-TABLE12 = ROOT.parent / "shared" / "paper" / "values" / "table12_dataset_sizes.csv"
+# Every method of the paper's Table 12, from the copy of the paper's values shipped with nc.
+TABLE12_METHODS = paper_table("table12_dataset_sizes").iloc[:, 0].tolist()
 
 
 def test_paper_scale_is_the_papers_setup():
@@ -26,8 +28,8 @@ def test_paper_scale_is_the_papers_setup():
     assert tuple(m2["sizes"]) == PAPER_M2_SIZES and cfg["coding"]["precision"] == 14
     runs = study_runs(cfg)
     labels = {parse_method(r.slug).label for r in runs}
-    table12 = [line.split(",")[0] for line in TABLE12.read_text().splitlines()[1:]] if TABLE12.exists() else []
-    assert set(table12) <= labels
+    table12 = TABLE12_METHODS
+    assert len(table12) == 16 and set(table12) <= labels
     for label in table12:  # every Table 12 method at every paper size
         slug = parse_method(label).slug
         assert {r.size for r in runs if r.slug == slug and r.variant == "default"} == set(PAPER_M2_SIZES)

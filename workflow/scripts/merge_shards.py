@@ -1,6 +1,7 @@
-"""Rule merge_shards: join a split's shard datasets."""
+"""Rule merge_shards: join a method's shard datasets of both splits and write its stats.json."""
 from _log import setup
-from nc.pipeline.steps import merge_shards
+from nc.pipeline.steps import merge_method_shards
 
 setup(snakemake)
-merge_shards(list(snakemake.input), snakemake.output[0])
+merge_method_shards(list(snakemake.input.train), list(snakemake.input.valid), snakemake.output.train,
+                    snakemake.output.valid, snakemake.output.stats)

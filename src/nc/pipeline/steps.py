@@ -218,6 +218,14 @@ def compression_stats(train_marker: str | Path, valid_marker: str | Path, out_pa
     return stats
 
 
+def merge_method_shards(train_shards: Sequence[str | Path], valid_shards: Sequence[str | Path],
+                        train_marker: str | Path, valid_marker: str | Path, stats_path: str | Path) -> dict[str, Any]:
+    """Both splits of a method from their shards, then its stats.json (``compression_stats``)."""
+    merge_shards(train_shards, train_marker)
+    merge_shards(valid_shards, valid_marker)
+    return compression_stats(train_marker, valid_marker, stats_path)
+
+
 def seq2seq_data(examples_path: str | Path, out_markers: Mapping[str, str | Path], *, slug: str, m1_dir: str | Path,
                  seq2seq: Mapping[str, Any], coding: Mapping[str, Any], split: str, progress: bool = True) -> None:
     """Table 5's compress / decompress / byte-LM datasets of ``split`` for method ``slug``."""
