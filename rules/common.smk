@@ -33,6 +33,11 @@ def resources_of(rule_name, size=None):
             "gpu": spec["gpus"]}
 
 
+def cluster_group(rule_name):
+    """The Snakemake group of a rule's jobs on a cluster (config.cluster.groups), or None: own job each."""
+    return config["cluster"]["groups"].get(rule_name)
+
+
 def threads_of(rule_name):
     return rule_resources(config, rule_name)["cpus_per_task"]
 

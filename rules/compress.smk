@@ -13,6 +13,7 @@ rule compress_shard:
         m1_size=config["m1"]["size"],
         seq_len=config["m2"]["seq_len"],
         coding=config["coding"],
+    group: cluster_group("compress_shard")
     threads: threads_of("compress_shard")
     resources:
         **resources_of("compress_shard"),
@@ -34,6 +35,7 @@ rule merge_shards:
         train=f"{R}/compression/{{slug}}/m2_train/meta.json",
         valid=f"{R}/compression/{{slug}}/valid/meta.json",
         stats=f"{R}/compression/{{slug}}/stats.json",
+    group: cluster_group("merge_shards")
     threads: threads_of("merge_shards")
     resources:
         **resources_of("merge_shards"),

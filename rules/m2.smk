@@ -10,6 +10,7 @@ rule train_m2:
     params:
         m2=config["m2"],
         run_dir=lambda wildcards, output: os.path.dirname(output.eval),
+    group: cluster_group("train_m2")
     threads: threads_of("train_m2")
     resources:
         mem_mb=lambda wc: resources_of("train_m2", wc.size)["mem_mb"],

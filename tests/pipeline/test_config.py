@@ -54,6 +54,8 @@ def test_runs_are_union_of_studies():
     ({"data": {"example_bytes": "10k"}}, "example_bytes"),
     ({"resources": {"train_m2": {"default": {"mem_mb": 1, "runtime": 1, "cpus_per_task": 1, "gpu": 1}}}}, "gpu"),
     ({"m2": {"studies": {"scaling": {"methods": ["Bytes"], "sizes": "all", "seeds": [0], "variant": "x"}}}}, "variant"),
+    ({"cluster": {"groups": {"train_m3": "m2"}}}, "train_m3"),
+    ({"coding": {"whole_example_chunk_rows": 0}}, "whole_example_chunk_rows"),
 ])
 def test_schema_rejects_wrong_keys_and_types_naming_them(override, key):
     with pytest.raises(Exception, match=key):

@@ -4,17 +4,15 @@ Two runs, both through `snakemake --profile slurm` from a directory holding the 
 profile link, exactly as docs/RUNNING.md documents it:
 
 * a two-rule throwaway workflow, which proves the harness and the profile independently of the project;
-* a slice of the project's smoke DAG (`--config scale=smoke`): one EqualInfoAC M2 run and everything it
-  needs; the whole smoke DAG runs too when NC_SLURM_FULL_SMOKE=1.
+* the project's whole smoke DAG (`--config scale=smoke`), its compression and M2 jobs packed into
+  group jobs (the smoke scale's ``cluster.groups`` with ``--group-components``).
 
 Both check that every job really ran as a SLURM batch job: each job's SLURM log file names a job id that
 the controller reports as COMPLETED, and the throwaway rules record the ``SLURM_JOB_ID`` they ran under.
 """
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -145,56 +143,25 @@ def smoke_workdir(tmp_path) -> Path:
     return workdir
 
 
-SLICE_SLUG = "eqinfo-b16-v256"
-
-
-def smoke_slice_targets(workdir: Path) -> list[str]:
-    """The smallest EqualInfoAC[b=16;v=256] M2 run of the smoke DAG and that method's compression stats.
-
-    Together they need every kind of step (data, M1 training, M1-driven compression shards, merging,
-    the lossless decode check, M2 training and evaluation) in about ten jobs instead of the DAG's ~240,
-    each of which costs a SLURM job start on a 2-core CI machine.
-    """
-    dry = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--dry-run", "--config", "scale=smoke"],
-        cwd=workdir, capture_output=True, text=True, timeout=600,
-    )
-    assert dry.returncode == 0, f"smoke dry run failed:\n{dry.stdout[-3000:]}\n{dry.stderr[-3000:]}"
-    runs = sorted(set(re.findall(rf"results/smoke/m2/{SLICE_SLUG}/[^/\s,]+/default/seed0/eval\.json", dry.stdout)))
-    stats = f"results/smoke/compression/{SLICE_SLUG}/stats.json"
-    assert runs, f"the smoke DAG has no {SLICE_SLUG} run"
-    assert stats in dry.stdout, f"the smoke DAG does not produce {stats}"
-    return [runs[0], stats]
+# The smoke scale puts compression and M2 jobs in Snakemake groups (config cluster.groups); these pack
+# each group's jobs into one SLURM job, so the ~150-job DAG needs ~15 job starts on a 2-core machine,
+# and `--resources` makes each group job run its members two at a time (the node's two CPUs).
+SMOKE_GROUPING = ["--group-components", "compress=64", "m2=128", "--resources", "cpus_per_task=2"]
 
 
 @pytest.mark.slow
-def test_smoke_run_through_slurm(slurm_cluster, smoke_workdir):
-    targets = smoke_slice_targets(smoke_workdir)
-
-    # Targets before --config: it takes every following word as a key=value pair.
+def test_smoke_dag_through_slurm(slurm_cluster, smoke_workdir):
+    # Targets (none here) would go before --config: it takes every following word as a key=value pair.
     result = run_snakemake(
-        slurm_cluster, smoke_workdir, ["--profile", "slurm", *targets, "--config", "scale=smoke", *FAST_POLLING],
-        timeout_s=1800,
+        slurm_cluster, smoke_workdir,
+        ["--profile", "slurm", "--config", "scale=smoke", *SMOKE_GROUPING, *FAST_POLLING],
+        timeout_s=2400,
     )
 
     jobs = assert_all_completed_in_slurm(slurm_cluster, smoke_workdir, result)
     rules = set(jobs.values())
-    assert {"rule_prepare_data", "rule_train_m1", "rule_compress_shard", "rule_train_m2"} <= rules, rules
-    for target in targets:
-        assert json.loads((smoke_workdir / target).read_text()), f"{target} is empty"
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    os.environ.get("NC_SLURM_FULL_SMOKE") != "1",
-    reason="the whole smoke DAG through SLURM takes ~40 min on 2 cores; set NC_SLURM_FULL_SMOKE=1 to run it",
-)
-def test_full_smoke_dag_through_slurm(slurm_cluster, smoke_workdir):
-    result = run_snakemake(
-        slurm_cluster, smoke_workdir, ["--profile", "slurm", "--config", "scale=smoke", *FAST_POLLING],
-        timeout_s=5400,
-    )
-
-    jobs = assert_all_completed_in_slurm(slurm_cluster, smoke_workdir, result)
-    assert len(jobs) >= 100, f"only {len(jobs)} SLURM jobs for the smoke DAG"
-    assert (smoke_workdir / "results" / "smoke" / "audit" / "report.md").is_file()
+    assert {"rule_prepare_data", "rule_train_m1", "group_compress", "group_m2"} <= rules, rules
+    results = smoke_workdir / "results" / "smoke"
+    assert (results / "audit" / "report.md").is_file()
+    runs = (results / "summary" / "runs.csv").read_text().splitlines()
+    assert len(runs) - 1 == len(list((results / "m2").rglob("eval.json"))) >= 50
