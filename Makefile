@@ -82,7 +82,7 @@ slurm-packages:
 # pytest exit status 5 means no test was collected: reported and kept as a failure.
 test: $(INSTALLED) tfc-venv slurm-packages
 	@status=0; \
-	$(RUN) python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --timeout $(TEST_TIMEOUT) -ra $(PYTEST_ARGS) \
+	$(RUN) python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --timeout $(TEST_TIMEOUT) -ra --durations=15 $(PYTEST_ARGS) \
 	  || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status

@@ -28,8 +28,9 @@ CLIENTS = ("sbatch", "srun", "squeue", "sinfo", "scontrol")
 PARTITION = "debug"
 NODE_NAME = "ncnode"
 # The executor plugin polls squeue (no slurmdbd here), so finished jobs must stay visible to squeue for
-# at least 3x its first status-check delay: MinJobAge is far above any delay the tests use.
-MIN_JOB_AGE_S = 600
+# at least 3x its first status-check delay; the tests also read every job's final state from squeue
+# after the run, so finished jobs stay listed for two hours, longer than any test's run.
+MIN_JOB_AGE_S = 7200
 
 
 def _sbin_which(name: str) -> str | None:

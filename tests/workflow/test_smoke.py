@@ -1,7 +1,8 @@
 """The whole smoke DAG end to end, then a partial rerun that only redoes what was deleted."""
 import pytest
 
-pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+# One worker runs both tests, so the module-scoped smoke run happens once.
+pytestmark = [pytest.mark.workflow, pytest.mark.slow, pytest.mark.xdist_group("smoke")]
 
 
 @pytest.fixture(scope="module")
