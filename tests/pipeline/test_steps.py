@@ -6,8 +6,8 @@ import pytest
 
 from nc.data.dataset import TokenDataset
 from nc.data.examples import load_examples
-from nc.pipeline.steps import (compress_shard, compression_stats, merge_shards, m1_chunk_rows_for, prepare_splits,
-                               window_tokens)
+from nc.pipeline.steps import (compress_shard, compression_stats, merge_method_shards, merge_shards, m1_chunk_rows_for,
+                               prepare_splits, window_tokens)
 from nc.methods import parse_method
 
 DATA = {"corpus": "embedded", "docs_per_sequence": 4, "example_bytes": 512, "max_train_documents": 24,
@@ -91,3 +91,19 @@ def test_m1_chunk_rows_shrink_only_for_whole_example_contexts():
     assert m1_chunk_rows_for(parse_method("EqualInfoAC[b=16;v=256;reset=2]"), coding) == 16
     assert m1_chunk_rows_for(parse_method("EqualInfoAC[b=16;v=65k]"), coding) == 16
     assert m1_chunk_rows_for(parse_method("AC[v=256]"), {"precision": 14, "batch_size": 8}) == 8
+
+
+def test_merge_method_shards_writes_both_splits_and_stats(splits, tmp_path):
+    outputs, _ = splits
+    coding = {"precision": 14, "decode_check_examples": 1}
+    shards = {}
+    for split, n in (("m2_train", 2), ("valid", 1)):
+        shards[split] = [tmp_path / "shards" / split / f"{i}-of-{n}" / "meta.json" for i in range(n)]
+        for i, marker in enumerate(shards[split]):
+            compress_shard(outputs[split], marker, slug="bytes", split=split, shard=i, num_shards=n, seq_len=32,
+                           coding=coding, progress=False)
+    out = {split: tmp_path / split / "meta.json" for split in shards}
+    stats = merge_method_shards(shards["m2_train"], shards["valid"], out["m2_train"], out["valid"], tmp_path / "stats.json")
+    assert len(TokenDataset.load(tmp_path / "m2_train")) == 12 and len(TokenDataset.load(tmp_path / "valid")) == 6
+    assert json.loads((tmp_path / "stats.json").read_text()) == stats
+    assert stats["decode_check"] == {"examples": 1, "exact": 1} and stats["compression_ratio"] == pytest.approx(1.0)
