@@ -144,7 +144,7 @@ def smoke_workdir(tmp_path) -> Path:
 
 
 # The smoke scale puts compression and M2 jobs in Snakemake groups (config cluster.groups); these pack
-# each group's jobs into one SLURM job, so the ~150-job DAG needs ~15 job starts on a 2-core machine.
+# each group's jobs into one SLURM job, so the 148-job DAG needs 13 job starts on a 2-core machine.
 # `--resources` caps what one group job asks for at the node's two CPUs (its members share them).
 SMOKE_GROUPING = ["--group-components", "compress=64", "m2=128", "--resources", "cpus_per_task=2"]
 
