@@ -23,10 +23,13 @@ rule all:
         ANALYSIS_TARGETS if "ANALYSIS_TARGETS" in globals() else SUMMARY_FILES,
 
 
-# Aggregation over finished runs: seconds of CPU on small CSV/JSON files, so on a cluster they run
-# where snakemake runs instead of waiting in the queue for a node each.
+# Aggregation over finished runs and manifests of shards: seconds of CPU on small CSV/JSON files, so on a
+# cluster they run where snakemake runs instead of waiting in the queue for a node each.
 localrules:
     all,
+    split_manifest,
+    byte_unigram,
+    seq2seq_manifests,
     collect_summaries,
     analysis_tables,
     analysis_figures,

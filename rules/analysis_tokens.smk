@@ -10,7 +10,7 @@ include: "analysis_common.smk"
 rule tokens_entropy:
     """Figures 11, 16, 17: KL from uniform of bit n-grams and n-bit tokens, with an RNG baseline."""
     input:
-        [f"{RESULTS}/compression/{slug}/m2_train/meta.json" for slug in KL_METHODS.values()],
+        [f"{RESULTS}/compression/{slug}/m2_train/manifest.json" for slug in KL_METHODS.values()],
     output:
         kl=token_table("fig11_kl", in_report=True),
         noise=token_table("fig16_entropy_noise", in_report=True),
@@ -18,7 +18,7 @@ rule tokens_entropy:
         fig16=token_figure("fig16_entropy_noise", in_report=True),
         fig17=token_figure("fig17_kl_miller_madow", in_report=True),
     params:
-        datasets={label: f"{RESULTS}/compression/{slug}/m2_train" for label, slug in KL_METHODS.items()},
+        datasets={label: f"{RESULTS}/compression/{slug}/m2_train/manifest.json" for label, slug in KL_METHODS.items()},
         options=TOKEN_OPTIONS,
     conda:
         "../environment.yml"
@@ -31,7 +31,7 @@ rule tokens_entropy:
 rule tokens_stability:
     """Figure 8: edit distances between tokenisations of one-word-prefixed validation sentences."""
     input:
-        valid=f"{RESULTS}/data/valid.npz",
+        valid=f"{RESULTS}/data/valid/manifest.json",
         spm=f"{RESULTS}/sentencepiece/spm.model",
         m1=f"{RESULTS}/m1/eval.json",
     output:
@@ -51,7 +51,7 @@ rule tokens_stability:
 rule tokens_alignment:
     """Figure 9: character / bit / token alignment of EqualInfoAC[b=16;v=256] windows."""
     input:
-        valid=f"{RESULTS}/data/valid.npz",
+        valid=f"{RESULTS}/data/valid/manifest.json",
         m1=f"{RESULTS}/m1/eval.json",
     output:
         figure=token_figure("fig09_alignment", in_report=True),
@@ -68,7 +68,7 @@ rule tokens_alignment:
 rule tokens_text_tables:
     """Tables 7, 8, 14: token -> text for SentencePiece and EqualInfoAC, repeated-token share."""
     input:
-        valid=f"{RESULTS}/data/valid.npz",
+        valid=f"{RESULTS}/data/valid/manifest.json",
         spm=f"{RESULTS}/sentencepiece/spm.model",
         m1=f"{RESULTS}/m1/eval.json",
     output:

@@ -3,7 +3,7 @@
 
 rule train_sentencepiece:
     input:
-        train=f"{R}/data/m2_train.npz",
+        train=f"{R}/data/m2_train/manifest.json",
     output:
         model=f"{R}/sentencepiece/spm.model",
     params:
@@ -15,5 +15,7 @@ rule train_sentencepiece:
         "../environment.yml"
     log:
         f"{R}/logs/train_sentencepiece.log",
+    benchmark:
+        f"{R}/benchmarks/train_sentencepiece.tsv"
     script:
         "../workflow/scripts/train_sentencepiece.py"

@@ -1,9 +1,13 @@
 # Configuration loading and validation, wildcard constraints, and the study matrix.
 from nc.pipeline.config import (
+    CORPUS_SPLIT_OF,
+    SPLITS,
     WILDCARD_PATTERNS,
     compressed_slugs,
+    corpus_part_params,
     prepare_config,
     rule_resources,
+    seq2seq_chunks,
     seq2seq_slugs,
     study_runs,
 )
@@ -26,11 +30,25 @@ wildcard_constraints:
     **WILDCARD_PATTERNS,
 
 
+RESOURCE_KEYWORDS = {"mem_mb": "mem_mb", "runtime": "runtime", "cpus_per_task": "cpus_per_task", "gpu": "gpus"}
+
+
 def resources_of(rule_name, size=None):
     """Resources of a rule from config.resources, as Snakemake resource keywords."""
     spec = rule_resources(config, rule_name, size)
-    return {"mem_mb": spec["mem_mb"], "runtime": spec["runtime"], "cpus_per_task": spec["cpus_per_task"],
-            "gpu": spec["gpus"]}
+    return {keyword: spec[key] for keyword, key in RESOURCE_KEYWORDS.items()}
+
+
+def method_resources(rule_name):
+    """Resources of a per-method rule: a job of a method that never runs M1 asks for no GPU."""
+    return {keyword: (lambda wildcards, key=key: rule_resources(config, rule_name, slug=wildcards.slug)[key])
+            for keyword, key in RESOURCE_KEYWORDS.items()}
+
+
+def size_resources(rule_name):
+    """Resources of a per-model-size rule (train_m2)."""
+    return {keyword: (lambda wildcards, key=key: rule_resources(config, rule_name, wildcards.size)[key])
+            for keyword, key in RESOURCE_KEYWORDS.items()}
 
 
 def cluster_group(rule_name):
@@ -52,8 +70,21 @@ def tokenizer_inputs(wildcards):
     if method.kind == "SentencePiece":
         return {"sentencepiece": f"{R}/sentencepiece/spm.model"}
     if method.kind == "StaticAC":
-        return {"unigram_text": f"{R}/data/m1_train.npz"}
+        return {"unigram": f"{R}/data/byte_unigram.json"}
     return {}
+
+
+def corpus_part_markers(wildcards):
+    """Every corpus part of the corpus split that data split ``wildcards.data_split`` is drawn from."""
+    corpus_split = CORPUS_SPLIT_OF[wildcards.data_split]
+    n = config["data"]["parts"][corpus_split]
+    return [f"{R}/data/parts/{corpus_split}/{i}-of-{n}/meta.json" for i in range(n)]
+
+
+def split_shard_markers(wildcards):
+    """The shards of data split ``wildcards.data_split``."""
+    n = config["data"]["splits"][wildcards.data_split]["shards"]
+    return [f"{R}/data/{wildcards.data_split}/shards/{i}-of-{n}/meta.json" for i in range(n)]
 
 
 def shard_markers(wildcards, split):
@@ -62,9 +93,16 @@ def shard_markers(wildcards, split):
     return [f"{R}/compression/{wildcards.slug}/shards/{split}/{i}-of-{n}/meta.json" for i in range(n)]
 
 
+def seq2seq_shard_markers(wildcards):
+    """Per Table 5 task, the shard datasets of method ``wildcards.slug`` and ``wildcards.split``."""
+    n = config["seq2seq"]["shards"][wildcards.split]
+    return {task: [f"{R}/compression/{wildcards.slug}/seq2seq-{task}/shards/{wildcards.split}/{i}-of-{n}/meta.json"
+                   for i in range(n)] for task in SEQ2SEQ_TASKS}
+
+
 def m2_datasets(wildcards):
-    """Train and validation dataset markers of a run: seq2seq variants have their own datasets."""
+    """Train and validation manifests of a run: seq2seq variants have their own datasets."""
     base = f"{R}/compression/{wildcards.slug}"
     if wildcards.variant.startswith("seq2seq-"):
         base = f"{base}/{wildcards.variant}"
-    return {"train": f"{base}/m2_train/meta.json", "valid": f"{base}/valid/meta.json"}
+    return {"train": f"{base}/m2_train/manifest.json", "valid": f"{base}/valid/manifest.json"}

@@ -1,11 +1,12 @@
-# Tokenise / compress each split per method, as parallel shards merged afterwards with the method's
-# compression statistics (Tables 1-3, 12) and the sequence-to-sequence datasets of Table 5.
+# Tokenise / compress each split per method as parallel shards, listed for M2 by a manifest per split with
+# the method's compression statistics (Tables 1-3, 12), and the sequence-to-sequence datasets of Table 5.
+# M2 reads the shards in place: nothing joins a method's tokens into one file.
 
 
 rule compress_shard:
     input:
         unpack(tokenizer_inputs),
-        examples=f"{R}/data/{{split}}.npz",
+        examples=f"{R}/data/{{split}}/manifest.json",
     output:
         f"{R}/compression/{{slug}}/shards/{{split}}/{{shard}}-of-{{num_shards}}/meta.json",
     params:
@@ -16,55 +17,77 @@ rule compress_shard:
     group: cluster_group("compress_shard")
     threads: threads_of("compress_shard")
     resources:
-        **resources_of("compress_shard"),
+        **method_resources("compress_shard"),
     conda:
         "../environment.yml"
     log:
         f"{R}/logs/compress/{{slug}}/{{split}}/{{shard}}-of-{{num_shards}}.log",
+    benchmark:
+        f"{R}/benchmarks/compress_shard/{{slug}}/{{split}}/{{shard}}-of-{{num_shards}}.tsv"
     script:
         "../workflow/scripts/compress_shard.py"
 
 
-rule merge_shards:
-    # One job per method: both splits' shards joined, then the method's statistics (cheap, and a
-    # separate job each would cost a cluster submission per method and split).
+rule method_manifests:
+    # One job per method: both splits' manifests, then the method's statistics (cheap, and a separate
+    # job each would cost a cluster submission per method and split).
     input:
         train=lambda wildcards: shard_markers(wildcards, "m2_train"),
         valid=lambda wildcards: shard_markers(wildcards, "valid"),
     output:
-        train=f"{R}/compression/{{slug}}/m2_train/meta.json",
-        valid=f"{R}/compression/{{slug}}/valid/meta.json",
+        train=f"{R}/compression/{{slug}}/m2_train/manifest.json",
+        valid=f"{R}/compression/{{slug}}/valid/manifest.json",
         stats=f"{R}/compression/{{slug}}/stats.json",
-    group: cluster_group("merge_shards")
-    threads: threads_of("merge_shards")
+    group: cluster_group("method_manifests")
+    threads: threads_of("method_manifests")
     resources:
-        **resources_of("merge_shards"),
+        **resources_of("method_manifests"),
     conda:
         "../environment.yml"
     log:
-        f"{R}/logs/merge/{{slug}}.log",
+        f"{R}/logs/manifests/{{slug}}.log",
+    benchmark:
+        f"{R}/benchmarks/method_manifests/{{slug}}.tsv"
     script:
-        "../workflow/scripts/merge_shards.py"
+        "../workflow/scripts/method_manifests.py"
 
 
-rule seq2seq_data:
+rule seq2seq_shard:
     input:
         m1=f"{R}/m1/eval.json",
-        examples=f"{R}/data/{{split}}.npz",
+        examples=f"{R}/data/{{split}}/manifest.json",
     output:
-        compress=f"{R}/compression/{{slug}}/seq2seq-compress/{{split}}/meta.json",
-        decompress=f"{R}/compression/{{slug}}/seq2seq-decompress/{{split}}/meta.json",
-        bytelm=f"{R}/compression/{{slug}}/seq2seq-bytelm/{{split}}/meta.json",
+        **{task: f"{R}/compression/{{slug}}/seq2seq-{task}/shards/{{split}}/{{shard}}-of-{{num_shards}}/meta.json"
+           for task in SEQ2SEQ_TASKS},
     params:
         m1_dir=lambda wildcards, input: os.path.dirname(input.m1),
         seq2seq=config["seq2seq"],
         coding=config["coding"],
-    threads: threads_of("seq2seq_data")
+        total_chunks=lambda wildcards: seq2seq_chunks(config, wildcards.split),
+    group: cluster_group("seq2seq_shard")
+    threads: threads_of("seq2seq_shard")
     resources:
-        **resources_of("seq2seq_data"),
+        **method_resources("seq2seq_shard"),
     conda:
         "../environment.yml"
     log:
-        f"{R}/logs/seq2seq/{{slug}}/{{split}}.log",
+        f"{R}/logs/seq2seq/{{slug}}/{{split}}/{{shard}}-of-{{num_shards}}.log",
+    benchmark:
+        f"{R}/benchmarks/seq2seq_shard/{{slug}}/{{split}}/{{shard}}-of-{{num_shards}}.tsv"
     script:
-        "../workflow/scripts/seq2seq_data.py"
+        "../workflow/scripts/seq2seq_shard.py"
+
+
+rule seq2seq_manifests:
+    input:
+        unpack(seq2seq_shard_markers),
+    output:
+        **{task: f"{R}/compression/{{slug}}/seq2seq-{task}/{{split}}/manifest.json" for task in SEQ2SEQ_TASKS},
+    params:
+        tasks=SEQ2SEQ_TASKS,
+    conda:
+        "../environment.yml"
+    log:
+        f"{R}/logs/seq2seq/{{slug}}/{{split}}/manifests.log",
+    script:
+        "../workflow/scripts/seq2seq_manifests.py"

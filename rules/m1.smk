@@ -3,8 +3,8 @@
 
 rule train_m1:
     input:
-        train=f"{R}/data/m1_train.npz",
-        valid=f"{R}/data/valid.npz",
+        train=f"{R}/data/m1_train/manifest.json",
+        valid=f"{R}/data/valid/manifest.json",
     output:
         eval=f"{R}/m1/eval.json",
         metrics=f"{R}/m1/metrics.csv",
@@ -18,5 +18,7 @@ rule train_m1:
         "../environment.yml"
     log:
         f"{R}/logs/train_m1.log",
+    benchmark:
+        f"{R}/benchmarks/train_m1.tsv"
     script:
         "../workflow/scripts/train_m1.py"

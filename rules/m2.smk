@@ -13,14 +13,13 @@ rule train_m2:
     group: cluster_group("train_m2")
     threads: threads_of("train_m2")
     resources:
-        mem_mb=lambda wc: resources_of("train_m2", wc.size)["mem_mb"],
-        runtime=lambda wc: resources_of("train_m2", wc.size)["runtime"],
-        cpus_per_task=lambda wc: resources_of("train_m2", wc.size)["cpus_per_task"],
-        gpu=lambda wc: resources_of("train_m2", wc.size)["gpu"],
+        **size_resources("train_m2"),
     conda:
         "../environment.yml"
     log:
         f"{R}/logs/m2/{{slug}}/{{size}}/{{variant}}/seed{{seed}}.log",
+    benchmark:
+        f"{R}/benchmarks/train_m2/{{slug}}/{{size}}/{{variant}}/seed{{seed}}.tsv"
     script:
         "../workflow/scripts/train_m2.py"
 

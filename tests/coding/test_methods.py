@@ -138,3 +138,30 @@ def test_clear_errors(unigram):
         encode_examples([b"x"], parse_method("AC[v=256]"), unigram, max_tokens=-1)
     with pytest.raises(ValueError, match="examples must be bytes"):
         encode_examples(["text"], parse_method("AC[v=256]"), unigram)
+
+
+@pytest.mark.parametrize("label", MODEL_METHODS)
+@pytest.mark.parametrize("max_tokens", [None, 9, 40])
+def test_context_ladders_change_no_token_under_a_length_blind_source(label, max_tokens, english, bigram):
+    """A bigram's rows do not depend on the call length T, so any context ladder must give the tokens of
+    whole contexts; short rungs force the re-coding from longer ones (escalation) on purpose."""
+    from nc.coding import ContextPlan, make_encoder
+
+    method = parse_method(label)
+    examples = [english[i * 173:i * 173 + 40 + (i * 97) % 700] for i in range(12)] + [b"", b"\x00" * 90]
+    whole = encode_examples(examples, method, bigram, max_tokens=max_tokens)
+    cap = default_max_window_symbols(method.window_bits) if method.kind == "EqualInfoAC" else 0
+    plans = [ContextPlan("auto", length_step=16)]
+    if method.kind == "EqualInfoAC" and method.m1_reset:
+        plans.append(ContextPlan("fixed", rungs=(2, 3, cap * method.m1_reset - 1)))
+    else:
+        plans.append(ContextPlan("fixed", rungs=(16, 48), length_step=16))
+    for plan in plans:
+        encoder = make_encoder(method, bigram, max_tokens=max_tokens, batch_size=4, plan=plan)
+        got = encode_examples(examples, method, bigram, max_tokens=max_tokens, encoder=encoder)
+        for w, g in zip(whole, got):
+            np.testing.assert_array_equal(w.tokens, g.tokens)
+            assert w.num_bytes == g.num_bytes
+        assert decode_examples(got, method, bigram, batch_size=5) == [x[:g.num_bytes] for x, g in zip(examples, got)]
+        if plan.mode == "fixed" and max_tokens == 40:
+            assert encoder.stats.escalations > 0

@@ -4,18 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from nc.data.examples import (
-    END_OF_DOCUMENT,
-    build_examples,
-    count_examples,
-    join_documents,
-    load_examples,
-    save_examples,
-    shard_range,
-    shuffle_examples,
-    split_examples,
-)
-from nc.data.readers import EMBEDDED_CORPUS, iter_documents, shard_paths
+from nc.data.examples import END_OF_DOCUMENT, join_documents, shard_range, split_examples
+from nc.data.readers import EMBEDDED_CORPUS, file_documents, iter_documents, shard_paths
 
 
 def write_shard(path, records):
@@ -49,6 +39,13 @@ def test_reader_errors_name_the_problem(c4_dir, tmp_path):
         list(iter_documents(c4_dir, "validation"))
     with pytest.raises(FileNotFoundError, match="is not a directory"):
         list(iter_documents(tmp_path / "missing", "train"))
+    (c4_dir / "c4-train.00000-of-00002.json.gz").write_bytes(b"plain text, not gzip")
+    with pytest.raises(ValueError, match=r"c4-train.00000-of-00002.json.gz: not a readable gzip file"):
+        list(iter_documents(c4_dir, "train"))
+
+
+def test_file_documents_stops_after_its_limit(c4_dir):
+    assert list(file_documents(c4_dir / "c4-train.00000-of-00002.json.gz", 1)) == ["first"]
 
 
 def test_embedded_corpus_is_real_shakespeare_with_held_out_plays():
@@ -77,28 +74,6 @@ def test_split_examples_keeps_short_tail():
     assert split_examples(b"abcdef", 3) == [b"abc", b"def"]
     with pytest.raises(ValueError, match="example_bytes"):
         split_examples(b"a", 0)
-
-
-def test_shuffle_is_deterministic_permutation():
-    examples = [bytes([i]) for i in range(50)]
-    a, b, c = shuffle_examples(examples, 7), shuffle_examples(examples, 7), shuffle_examples(examples, 8)
-    assert a == b and a != c and a != examples
-    assert sorted(a) == sorted(examples)
-
-
-def test_build_examples_and_roundtrip(tmp_path):
-    docs = [f"document number {i} " * (i + 1) for i in range(40)]
-    ex = build_examples(docs, docs_per_sequence=8, example_bytes=64, seed=3)
-    eod = bytes([END_OF_DOCUMENT])
-    assert all(len(e) <= 64 for e in ex)
-    assert b"".join(sorted(ex)) != b"" and sum(map(len, ex)) == sum(len(d.encode()) + 1 for d in docs)
-    assert sum(e.count(eod) for e in ex) == 40
-    assert build_examples(docs, docs_per_sequence=8, example_bytes=64, seed=3, max_examples=5) == ex[:5]
-    path = tmp_path / "split.npz"
-    save_examples(path, ex)
-    assert path.exists() and not list(tmp_path.glob("*.tmp"))
-    assert load_examples(path) == ex and count_examples(path) == len(ex)
-    assert load_examples(path, 2, 5) == ex[2:5]
 
 
 def test_shard_range_covers_everything_once():

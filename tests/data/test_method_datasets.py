@@ -1,15 +1,18 @@
 import numpy as np
 import pytest
 
-from nc.data.examples import END_OF_DOCUMENT, build_examples
+from nc.data.examples import END_OF_DOCUMENT, join_documents, split_examples
 from nc.data.method_datasets import (
-    byte_lm_dataset,
+    PackedByteRows,
+    TruncatedRows,
     decoded_prefixes,
+    seq2seq_chunk_ranges,
     seq2seq_datasets,
     seq2seq_inputs,
     tokenize_examples,
     truncate_dataset,
 )
+from nc.data.shards import ExampleShardWriter, ExampleSplit, write_split_manifest
 from nc.data.readers import iter_documents
 from nc.data.tokenizers import SentencePieceTokenizer, train_sentencepiece
 from nc.methods import parse_method
@@ -19,7 +22,8 @@ EOD = bytes([END_OF_DOCUMENT])
 
 @pytest.fixture(scope="module")
 def examples():
-    return build_examples(iter_documents(None, "validation", 12), docs_per_sequence=4, example_bytes=512, seed=0)
+    sequences = join_documents(iter_documents(None, "validation", 12), docs_per_sequence=4)
+    return [e for s in sequences for e in split_examples(s, 512)]
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +89,41 @@ def test_seq2seq_layouts():
     assert seq2seq_datasets(chunks, [Fake([1, 2, 3]), Fake([5])], method, seq_len=6)["compress"].meta["truncated_rows"] == 1
 
 
-def test_truncate_and_byte_lm(examples):
+def split_of(tmp_path, examples, shard_sizes):
+    dirs, first = [], 0
+    for k, size in enumerate(shard_sizes):
+        with ExampleShardWriter(tmp_path / f"s{k}") as writer:
+            for e in examples[first:first + size]:
+                writer.add(e)
+        dirs.append(tmp_path / f"s{k}")
+        first += size
+    write_split_manifest(dirs, tmp_path / "manifest.json")
+    return ExampleSplit(tmp_path / "manifest.json")
+
+
+def test_truncate_and_packed_byte_rows(examples, tmp_path):
     ds = tokenize_examples(examples[:3], parse_method("Bytes"), seq_len=100).dataset
     half = truncate_dataset(ds, 50)
     assert half.seq_len == 50 and (half.num_tokens == 50).all() and (half.num_bytes == 50).all()
+    lazy = TruncatedRows(ds, 50)
+    assert np.array_equal(lazy.rows(np.array([2, 0])).tokens, half.tokens[[2, 0]])
+    assert lazy.compression_ratio == pytest.approx(half.compression_ratio) and lazy.seq_len == 50
     with pytest.raises(ValueError, match="longer"):
         truncate_dataset(ds, 200)
-    lm = byte_lm_dataset([b"a" * 10, b"b" * 4], 4)
-    assert len(lm) == 4 and list(lm.num_tokens) == [4, 4, 2, 4]
+    split = split_of(tmp_path, [b"a" * 10, b"b" * 4, b"c" * 3], [1, 2])
+    rows = PackedByteRows(split, 4)
+    assert len(rows) == 5 and rows.vocab_size == 256
+    got = rows.rows(np.array([4, 2, 0]))
+    assert [got.tokens[i, :n].tobytes() for i, n in enumerate(got.num_tokens)] == [b"c", b"aabb", b"aaaa"]
+    assert list(got.num_tokens) == [1, 4, 4]
+
+
+def test_seq2seq_chunk_ranges_locate_chunks_without_reading_examples(tmp_path):
+    examples = [bytes([i]) * n for i, n in enumerate([10, 3, 8, 0, 12, 5, 9])]
+    split = split_of(tmp_path, examples, [3, 0, 2, 2])
+    everything = seq2seq_inputs(examples, 4)
+    for first, stop in ((0, len(everything)), (1, 4), (3, 3), (2, 6), (5, 100)):
+        got = []
+        for lo, hi, skip, keep in seq2seq_chunk_ranges(split, 4, first, stop):
+            got += seq2seq_inputs(split.read(lo, hi), 4)[skip:skip + keep]
+        assert got == everything[first:stop], (first, stop)

@@ -76,3 +76,24 @@ def test_equal_info_roundtrip_across_batch_sizes(m1_run):
         else:  # one example at a time: batch 1
             decoded = [coding.decode_example(e, method, source) for e in encoded]
         assert [i for i, (x, d) in enumerate(zip(examples, decoded)) if d != x] == []
+
+
+@pytest.mark.parametrize("name", ["t0", "3m"])
+def test_rows_per_call_follow_the_memory_budget_xla_reports(name):
+    """call_bytes_per_row is an upper estimate of the compiled call's memory, and not a loose one."""
+    import jax.numpy as jnp
+
+    from nc.models.m1 import call_bytes_per_row
+
+    size = model_size(name)
+    model = build_model(size, 256)
+    source = M1Source(model, init_params(model, 0), call_memory_mb=64, max_rows=128)
+    for rows, length in ((4, 32), (4, 512), (2, 2048), (64, 16)):
+        analysis = source._probs.lower(source._params, jnp.zeros((rows, length), jnp.int32)).compile().memory_analysis()
+        used = analysis.temp_size_in_bytes + analysis.output_size_in_bytes
+        assert used <= rows * call_bytes_per_row(size, length) <= 4 * used, (rows, length)
+    assert source.rows_for(16) == 128 and source.rows_for(2048) < source.rows_for(512) < 128
+    assert source.rows_for(2048) * call_bytes_per_row(size, 2048) <= 64 * 2**20 or source.rows_for(2048) == 1
+    before = source.positions_evaluated
+    source.probs(np.zeros((3, 40), np.uint8))
+    assert source.positions_evaluated - before == source.rows_for(40) * 40  # padding rows count too

@@ -7,6 +7,7 @@ from nc.pipeline.config import (
     deep_merge,
     prepare_config,
     rule_resources,
+    seq2seq_chunks,
     seq2seq_slugs,
     study_runs,
 )
@@ -55,7 +56,9 @@ def test_runs_are_union_of_studies():
     ({"resources": {"train_m2": {"default": {"mem_mb": 1, "runtime": 1, "cpus_per_task": 1, "gpu": 1}}}}, "gpu"),
     ({"m2": {"studies": {"scaling": {"methods": ["Bytes"], "sizes": "all", "seeds": [0], "variant": "x"}}}}, "variant"),
     ({"cluster": {"groups": {"train_m3": "m2"}}}, "train_m3"),
-    ({"coding": {"whole_example_chunk_rows": 0}}, "whole_example_chunk_rows"),
+    ({"coding": {"m1_max_rows": 0}}, "m1_max_rows"),
+    ({"data": {"parts": {"test": 2}}}, "test"),
+    ({"data": {"splits": {"valid": {"examples": 8, "seed": 0, "shard": 1}}}}, "shard"),
 ])
 def test_schema_rejects_wrong_keys_and_types_naming_them(override, key):
     with pytest.raises(Exception, match=key):
@@ -77,3 +80,20 @@ def test_overrides_merge_deeply_and_resources_fall_back():
     assert cfg["m2"]["steps"] == 10 and cfg["m2"]["seq_len"] == 512
     assert rule_resources(cfg, "train_m2", "2b")["gpus"] > rule_resources(cfg, "train_m2", "25m")["gpus"]
     assert rule_resources(cfg, "collect_summaries") == cfg["resources"]["default"]
+
+
+def test_jobs_without_m1_ask_for_no_gpu():
+    cfg = prepare_config({"scale": "paper"}, ROOT)
+    assert rule_resources(cfg, "compress_shard", slug="ac-v256")["gpus"] == 1
+    assert rule_resources(cfg, "seq2seq_shard", slug="eqinfo-b16-v256")["gpus"] == 1
+    for slug in ("bytes", "sentencepiece", "gzip-v65k", "staticac-v256"):
+        assert rule_resources(cfg, "compress_shard", slug=slug)["gpus"] == 0, slug
+    for rule in ("corpus_part", "split_shard", "method_manifests", "train_sentencepiece"):
+        assert rule_resources(cfg, rule)["gpus"] == 0, rule
+
+
+def test_seq2seq_data_is_sized_to_what_training_reads():
+    cfg = prepare_config({"scale": "paper"}, ROOT)
+    assert seq2seq_chunks(cfg, "m2_train") == 200_000 * 256
+    assert seq2seq_chunks(cfg, "valid") == 20_480
+    assert seq2seq_chunks(prepare_config({"scale": "smoke"}, ROOT), "m2_train") == 64

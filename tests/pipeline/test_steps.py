@@ -1,71 +1,113 @@
-"""Pipeline steps that run without trained models: data preparation, sharded tokenisation, merge, stats."""
+"""Pipeline steps that run without trained models: sharded data preparation, tokenisation, manifests, stats."""
 import json
 
 import numpy as np
 import pytest
 
-from nc.data.dataset import TokenDataset
-from nc.data.examples import load_examples
-from nc.pipeline.steps import (compress_shard, compression_stats, merge_method_shards, merge_shards, m1_chunk_rows_for,
-                               prepare_splits, window_tokens)
+from nc.data.dataset import ShardedTokenDataset, TokenDataset
+from nc.data.examples import END_OF_DOCUMENT
+from nc.data.readers import iter_documents
+from nc.data.shards import ExampleSplit
+from nc.pipeline.config import CORPUS_SPLIT_OF
+from nc.pipeline.steps import (byte_unigram, compress_shard, compression_stats, corpus_part, method_manifests,
+                               split_manifest, split_shard, window_tokens)
 from nc.methods import parse_method
 
-DATA = {"corpus": "embedded", "docs_per_sequence": 4, "example_bytes": 512, "max_train_documents": 24,
-        "max_valid_documents": 8, "splits": {"m1_train": {"examples": 40, "seed": 0},
-                                              "m2_train": {"examples": 12, "seed": 1},
-                                              "valid": {"examples": 6, "seed": 2}}}
+DATA = {"corpus": "embedded", "docs_per_sequence": 4, "example_bytes": 512, "parts": {"train": 2, "validation": 1},
+        "max_documents_per_file": {"train": 6, "validation": 8},
+        "splits": {"m1_train": {"examples": 40, "seed": 0, "shards": 2},
+                   "m2_train": {"examples": 12, "seed": 1, "shards": 3},
+                   "valid": {"examples": 6, "seed": 2, "shards": 1}}}
+CODING = {"precision": 14, "batch_size": 4, "m1_call_mb": 8, "m1_max_rows": 8, "m1_length_step": 32,
+          "decode_check_examples": 2, "chunk_examples": 5}
+
+
+def prepare(root, data=DATA):
+    """The data rules' jobs in order; returns {split: manifest path}."""
+    parts = {}
+    for corpus_split, n in data["parts"].items():
+        parts[corpus_split] = [root / "parts" / corpus_split / f"{i}-of-{n}" / "meta.json" for i in range(n)]
+        for i, marker in enumerate(parts[corpus_split]):
+            corpus_part(marker, data, corpus_split, i, progress=False)
+    manifests = {}
+    for split, spec in data["splits"].items():
+        shards = [root / split / "shards" / f"{j}-of-{spec['shards']}" / "meta.json" for j in range(spec["shards"])]
+        for j, marker in enumerate(shards):
+            split_shard(marker, parts[CORPUS_SPLIT_OF[split]], spec, j, progress=False)
+        manifests[split] = root / split / "manifest.json"
+        split_manifest(shards, manifests[split], split, spec)
+    return manifests
 
 
 @pytest.fixture(scope="module")
 def splits(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    outputs = {s: root / f"{s}.npz" for s in DATA["splits"]}
-    counts = prepare_splits(DATA, outputs)
-    return outputs, counts
+    return prepare(tmp_path_factory.mktemp("data"))
 
 
-def test_prepare_splits_is_deterministic(splits, tmp_path):
-    outputs, counts = splits
-    assert counts == {"m1_train": 40, "m2_train": 12, "valid": 6}
-    again = {s: tmp_path / f"{s}.npz" for s in DATA["splits"]}
-    prepare_splits(DATA, again)
-    for s in outputs:
-        assert load_examples(outputs[s]) == load_examples(again[s])
-    assert load_examples(outputs["m1_train"])[:12] != load_examples(outputs["m2_train"])  # own shuffle seeds
+def test_prepared_splits_are_deterministic_and_shuffled_apart(splits, tmp_path):
+    assert {s: len(ExampleSplit(p)) for s, p in splits.items()} == {"m1_train": 40, "m2_train": 12, "valid": 6}
+    again = prepare(tmp_path)
+    for s in splits:
+        assert ExampleSplit(splits[s]).read() == ExampleSplit(again[s]).read()
+    m1, m2 = ExampleSplit(splits["m1_train"]).read(), ExampleSplit(splits["m2_train"]).read()
+    assert m1[:12] != m2 and set(m2) <= set(m1) | set(ExampleSplit(again["m2_train"]).read())
 
 
 def test_valid_split_holds_only_held_out_text(splits):
-    outputs, _ = splits
-    valid = b"".join(load_examples(outputs["valid"]))
-    train = b"".join(load_examples(outputs["m1_train"]))
-    assert b"Macbeth" in valid or b"MACBETH" in valid or b"Tempest" in valid or b"VIOLA" in valid or b"KING HENRY" in valid
-    assert valid[:200] not in train
+    held_out = "\n".join(iter_documents(None, "validation")).encode()
+    train = b"".join(ExampleSplit(splits["m1_train"]).read())
+    pieces = [p for e in ExampleSplit(splits["valid"]).read() for p in e.split(bytes([END_OF_DOCUMENT])) if len(p) > 50]
+    assert pieces and all(p in held_out for p in pieces)
+    assert not any(p[:50] in train for p in pieces)
 
 
-def test_shards_merge_to_the_unsharded_dataset_and_stats(splits, tmp_path):
-    outputs, _ = splits
-    coding = {"precision": 14, "decode_check_examples": 2}
+def test_a_missing_corpus_is_named(tmp_path):
+    data = {**DATA, "corpus": str(tmp_path / "nowhere")}
+    with pytest.raises(FileNotFoundError, match=r"corpus path .*nowhere' is not a directory"):
+        corpus_part(tmp_path / "p" / "meta.json", data, "train", 0)
+    with pytest.raises(ValueError, match=r"data.parts.validation = 3, but the corpus has only 1 c4-validation files"):
+        corpus_part(tmp_path / "p" / "meta.json", {**DATA, "parts": {"train": 2, "validation": 3}}, "validation", 0)
+
+
+def compress_split(splits, root, slug, split, num_shards, **kw):
+    markers = [root / "shards" / split / f"{i}-of-{num_shards}" / "meta.json" for i in range(num_shards)]
+    for i, marker in enumerate(markers):
+        compress_shard(splits[split], marker, slug=slug, split=split, shard=i, num_shards=num_shards, seq_len=64,
+                       coding=CODING, progress=False, **kw)
+    return markers
+
+
+def test_shards_read_in_place_equal_the_unsharded_dataset_and_stats(splits, tmp_path):
+    markers = {split: compress_split(splits, tmp_path, "gzip-v256", split, 3) for split in ("m2_train", "valid")}
+    stats = method_manifests(markers["m2_train"], markers["valid"], tmp_path / "m2_train" / "manifest.json",
+                             tmp_path / "valid" / "manifest.json", tmp_path / "stats.json")
     for split in ("m2_train", "valid"):
-        markers = []
-        for shard in range(3):
-            marker = tmp_path / "shards" / split / f"{shard}-of-3" / "meta.json"
-            compress_shard(outputs[split], marker, slug="gzip-v256", split=split, shard=shard, num_shards=3,
-                           seq_len=64, coding=coding, progress=False)
-            markers.append(marker)
-        merged = merge_shards(markers, tmp_path / split / "meta.json")
-        whole = tmp_path / "whole" / split / "meta.json"
-        single = compress_shard(outputs[split], whole, slug="gzip-v256", split=split, shard=0, num_shards=1,
-                                seq_len=64, coding=coding, progress=False)
-        assert np.array_equal(merged.tokens, single.tokens) and np.array_equal(merged.num_bytes, single.num_bytes)
-    valid = TokenDataset.load(tmp_path / "valid")
-    assert valid.meta["decode_check_examples"] == 6 and valid.meta["shards"] == 3  # 2 per valid shard
-    stats = compression_stats(tmp_path / "m2_train" / "meta.json", tmp_path / "valid" / "meta.json", tmp_path / "stats.json")
+        (single,) = compress_split(splits, tmp_path / "whole", "gzip-v256", split, 1)
+        whole = TokenDataset.load(single.parent)
+        sharded = ShardedTokenDataset(tmp_path / split / "manifest.json")
+        rows = sharded.rows(np.arange(len(sharded)))
+        assert np.array_equal(rows.tokens, whole.tokens) and np.array_equal(rows.num_bytes, whole.num_bytes)
+    valid = ShardedTokenDataset(tmp_path / "valid" / "manifest.json")
+    assert valid.meta["decode_check_examples"] == 6
+    assert len(json.loads((tmp_path / "valid" / "manifest.json").read_text())["shards"]) == 3
     on_disk = json.loads((tmp_path / "stats.json").read_text())
-    assert on_disk["decode_check"] == {"examples": 6, "exact": 6}
+    assert on_disk == stats and on_disk["decode_check"] == {"examples": 6, "exact": 6}  # 2 per valid shard
     assert stats["compression_ratio"] == pytest.approx(valid.compression_ratio) and stats["vocab_size"] == 256
     assert stats["bit_compression_ratio"] == pytest.approx(stats["compression_ratio"])
     assert stats["uniform_bits_per_byte"] == pytest.approx(8 / stats["compression_ratio"])
-    assert stats["tokens"] == TokenDataset.load(tmp_path / "m2_train").total_tokens
+    assert stats["tokens"] == ShardedTokenDataset(tmp_path / "m2_train" / "manifest.json").total_tokens
+    assert stats["m1_positions_per_kept_byte"] is None
+    again = compression_stats(tmp_path / "m2_train" / "manifest.json", tmp_path / "valid" / "manifest.json",
+                              tmp_path / "again.json")
+    assert again == stats
+
+
+def test_static_ac_reads_the_unigram_counted_once(splits, tmp_path):
+    unigram = byte_unigram(splits["m1_train"], tmp_path / "byte_unigram.json")
+    assert sum(unigram["byte_counts"]) == unigram["bytes"] == ExampleSplit(splits["m1_train"]).num_bytes
+    (marker,) = compress_split(splits, tmp_path, "staticac-v256", "valid", 1, unigram_path=tmp_path / "byte_unigram.json")
+    meta = json.loads(marker.read_text())
+    assert meta["decode_check_examples"] == 2 and meta["decode_check_exact"] == 2
 
 
 def test_window_tokens():
@@ -73,37 +115,3 @@ def test_window_tokens():
     assert window_tokens(parse_method("EqualInfoAC[b=16;v=65k]")) == 1
     assert window_tokens(parse_method("EqualInfoAC[b=24;v=65k]")) is None
     assert window_tokens(parse_method("AC[v=256]")) is None
-
-
-def test_valid_shard_decodes_its_check_examples_together(splits, tmp_path):
-    outputs, _ = splits
-    coding = {"precision": 14, "batch_size": 2, "decode_check_examples": 5}
-    dataset = compress_shard(outputs["valid"], tmp_path / "valid" / "meta.json", slug="staticac-v256", split="valid",
-                             shard=0, num_shards=1, seq_len=48, coding=coding, unigram_text=outputs["m1_train"],
-                             progress=False)
-    assert dataset.meta["decode_check_examples"] == 5 and dataset.meta["decode_check_exact"] == 5
-
-
-def test_m1_chunk_rows_shrink_only_for_whole_example_contexts():
-    coding = {"precision": 14, "batch_size": 16, "whole_example_chunk_rows": 2}
-    assert m1_chunk_rows_for(parse_method("AC[v=256]"), coding) == 2
-    assert m1_chunk_rows_for(parse_method("EqualInfoAC[b=16;v=256;reset=never]"), coding) == 2
-    assert m1_chunk_rows_for(parse_method("EqualInfoAC[b=16;v=256;reset=2]"), coding) == 16
-    assert m1_chunk_rows_for(parse_method("EqualInfoAC[b=16;v=65k]"), coding) == 16
-    assert m1_chunk_rows_for(parse_method("AC[v=256]"), {"precision": 14, "batch_size": 8}) == 8
-
-
-def test_merge_method_shards_writes_both_splits_and_stats(splits, tmp_path):
-    outputs, _ = splits
-    coding = {"precision": 14, "decode_check_examples": 1}
-    shards = {}
-    for split, n in (("m2_train", 2), ("valid", 1)):
-        shards[split] = [tmp_path / "shards" / split / f"{i}-of-{n}" / "meta.json" for i in range(n)]
-        for i, marker in enumerate(shards[split]):
-            compress_shard(outputs[split], marker, slug="bytes", split=split, shard=i, num_shards=n, seq_len=32,
-                           coding=coding, progress=False)
-    out = {split: tmp_path / split / "meta.json" for split in shards}
-    stats = merge_method_shards(shards["m2_train"], shards["valid"], out["m2_train"], out["valid"], tmp_path / "stats.json")
-    assert len(TokenDataset.load(tmp_path / "m2_train")) == 12 and len(TokenDataset.load(tmp_path / "valid")) == 6
-    assert json.loads((tmp_path / "stats.json").read_text()) == stats
-    assert stats["decode_check"] == {"examples": 1, "exact": 1} and stats["compression_ratio"] == pytest.approx(1.0)

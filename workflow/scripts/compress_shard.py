@@ -8,5 +8,5 @@ compress_shard(
     inputs.examples, snakemake.output[0], slug=wildcards.slug, split=wildcards.split, shard=int(wildcards.shard),
     num_shards=int(wildcards.num_shards), seq_len=snakemake.params.seq_len, coding=snakemake.params.coding,
     m1_dir=snakemake.params.m1_dir, m1_size=snakemake.params.m1_size,
-    sentencepiece_model=inputs.get("sentencepiece"), unigram_text=inputs.get("unigram_text"),
+    sentencepiece_model=inputs.get("sentencepiece"), unigram_path=inputs.get("unigram"), threads=snakemake.threads,
 )

@@ -170,12 +170,12 @@ def run_alignment_figure(*, valid_path: str | Path, m1_dir: str | Path, num_wind
     """Figure 9 for the first validation example; returns the share of its drawn windows with a split byte."""
     from nc.analysis.token_text import save_figure
     from nc.coding import encode_examples, tokens_to_bits
-    from nc.data.examples import load_examples
+    from nc.data.shards import ExampleSplit
     from nc.methods import parse_method
     from nc.models.m1 import load_probability_source
 
     method = parse_method(method_label)
-    examples = load_examples(valid_path)
+    examples = ExampleSplit(valid_path).read(0, 1)
     if not examples:
         raise ValueError(f"{valid_path}: no validation examples")
     k = method.window_bits // method.token_bits

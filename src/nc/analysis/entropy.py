@@ -27,7 +27,7 @@ import pandas as pd
 
 from nc.analysis.token_text import save_figure, write_table
 from nc.coding import tokens_to_bits
-from nc.data.dataset import TokenDataset
+from nc.data.dataset import TokenRows, load_token_dataset, row_chunks
 
 QUANTILES = (0.05, 0.5, 0.95)
 ESTIMATORS = ("plugin", "miller-madow")
@@ -38,22 +38,24 @@ _MAX_BINS = 2**28
 
 
 # ---------------------------------------------------------------- bitstreams and segmentations
-def dataset_bitstream(dataset: TokenDataset, max_bits: int | None = None) -> np.ndarray:
+def dataset_bitstream(dataset: TokenRows, max_bits: int | None = None) -> np.ndarray:
     """The concatenated bitstream of a bitstream-method dataset: real tokens only, row by row.
 
     With ``max_bits`` only the first ``max_bits`` bits are returned, and only the rows holding
-    them are read (datasets may be memory-mapped).
+    them are read (rows are read in chunks through ``dataset.rows``).
     """
     token_bits = int(dataset.vocab_size).bit_length() - 1
     if 2**token_bits != dataset.vocab_size:
         raise ValueError(f"vocab_size {dataset.vocab_size} is not a power of two: not a bitstream dataset")
-    rows = len(dataset)
-    if max_bits is not None:
-        rows = int(np.searchsorted(np.cumsum(dataset.num_tokens.astype(np.int64)) * token_bits, max_bits)) + 1
-    num_tokens = dataset.num_tokens[:rows]
-    mask = np.arange(dataset.seq_len)[None, :] < num_tokens[:, None]
-    tokens = np.asarray(dataset.tokens[:rows])[mask]
-    bits = tokens_to_bits(tokens, token_bits, tokens.size * token_bits)
+    pieces, total = [], 0
+    for part in row_chunks(dataset, 4096):
+        mask = np.arange(part.seq_len)[None, :] < part.num_tokens[:, None]
+        tokens = part.tokens[mask]
+        pieces.append(tokens_to_bits(tokens, token_bits, tokens.size * token_bits))
+        total += pieces[-1].size
+        if max_bits is not None and total >= max_bits:
+            break
+    bits = np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
     return bits if max_bits is None else bits[:max_bits]
 
 
@@ -211,9 +213,9 @@ def bitstream_kl_tables(
 
 def load_bitstreams(dataset_dirs: Mapping[str, str | Path], *, max_bits: int | None = None,
                     rng_label: str | None = RNG_LABEL) -> dict[str, np.ndarray]:
-    """Bitstreams (at most ``max_bits`` each) of the given ``{method label: TokenDataset dir}`` plus,
+    """Bitstreams (at most ``max_bits`` each) of the given ``{method label: token dataset manifest or directory}`` plus,
     unless ``rng_label`` is None, an RNG baseline as long as the longest of them."""
-    bitstreams = {label: dataset_bitstream(TokenDataset.load(path, mmap=True), max_bits)
+    bitstreams = {label: dataset_bitstream(load_token_dataset(path), max_bits)
                   for label, path in dataset_dirs.items()}
     if rng_label is not None:
         bitstreams[rng_label] = random_bitstream(max((b.size for b in bitstreams.values()), default=0))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numba
 import numpy as np
@@ -98,14 +98,15 @@ def sample_prefix_words(words: Sequence[str], count: int, seed: int) -> list[str
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def validation_sentences(examples: Sequence[bytes], count: int, *, min_chars: int = 60, max_chars: int = 200) -> list[str]:
+def validation_sentences(examples: Iterable[bytes], count: int, *, min_chars: int = 60, max_chars: int = 200) -> list[str]:
     """The first ``count`` complete, printable-ASCII sentences of ``min_chars..max_chars`` characters,
     at most one per example (an example's first fragment may start mid-sentence and is skipped).
 
     Runs of white space are folded to one space first: verse and dialogue break sentences over lines.
     """
-    found = []
+    found, seen = [], 0
     for example in examples:
+        seen += 1
         text = " ".join(example.decode("utf-8", errors="replace").split())
         pieces = _SENTENCE_END.split(text)[1:-1]
         for sentence in pieces:
@@ -115,7 +116,7 @@ def validation_sentences(examples: Sequence[bytes], count: int, *, min_chars: in
                 break
         if len(found) == count:
             return found
-    raise ValueError(f"found only {len(found)} of {count} suitable sentences in {len(examples)} validation examples")
+    raise ValueError(f"found only {len(found)} of {count} suitable sentences in {seen} validation examples")
 
 
 def prefixed_variants(sentence: str, words: Sequence[str]) -> list[str]:
@@ -204,10 +205,10 @@ def run_stability_analysis(*, valid_path: str | Path, sp_model: str | Path, m1_d
                            summary_table: str | Path, figure: str | Path) -> pd.DataFrame:
     """Figure 8 and its tables; returns the summary."""
     from nc.analysis.token_text import save_figure, write_table
-    from nc.data.examples import load_examples
+    from nc.data.shards import ExampleSplit
 
     words = sample_prefix_words(load_prefix_words(), num_words, seed)
-    sentences = validation_sentences(load_examples(valid_path), num_sentences)
+    sentences = validation_sentences(ExampleSplit(valid_path).examples(), num_sentences)
     tokenisers = make_tokenisers(methods, sp_model=sp_model, m1_dir=m1_dir)
     distances = stability_distances(sentences, words, tokenisers, progress=True)
     mean_tokens = {label: float(np.mean([len(t) for t in tok(sentences)])) for label, tok in tokenisers.items()}

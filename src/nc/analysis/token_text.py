@@ -263,7 +263,7 @@ def run_token_text_tables(
     """Tables 7, 8, 14 and the repeated-token fractions (CSV) from M1 and the validation split."""
     from nc.analysis.paper import paper_scalar
     from nc.coding import encode_examples
-    from nc.data.examples import load_examples
+    from nc.data.shards import ExampleSplit
     from nc.methods import parse_method
     from nc.models.m1 import load_probability_source
 
@@ -279,7 +279,7 @@ def run_token_text_tables(
     write_text(table7, rows.to_csv(index=False))
     write_text(Path(table7).with_suffix(".md"), table7_markdown(rows, options.table7_text))
 
-    documents = [doc[: options.document_bytes] for doc in load_examples(valid_path)[: options.num_documents]]
+    documents = [doc[: options.document_bytes] for doc in ExampleSplit(valid_path).read(0, options.num_documents)]
     if not documents:
         raise ValueError(f"{valid_path}: no validation examples")
     encodings = {m: encode_examples(documents, m, source, progress=True) for m in (v256, v65k)}

@@ -2,13 +2,15 @@
 
 Public API (docs/CODING.md, docs/ARCHITECTURE.md):
 
-* ``encode_examples`` / ``decode_example`` / ``decode_examples`` and ``Encoded``;
+* ``encode_examples`` / ``decode_example`` / ``decode_examples`` and ``Encoded``; ``make_encoder`` and
+  ``ContextPlan`` (context lengths M1 computes, ``nc.coding.engine``);
 * arithmetic-coder primitives ``quantize_cdfs``, ``encode_with_cdfs``, ``decode_with_cdfs``,
   ``finished_bit_lengths``, ``encode_with_probs``;
 * sources ``UnigramSource``, ``BigramSource``, ``fit_byte_unigram``, ``static_source``;
 * ``bits_to_tokens`` / ``tokens_to_bits``; ``CorruptStreamError``.
 """
-from nc.coding.api import Encoded, decode_example, decode_examples, encode_examples
+from nc.coding.api import Encoded, decode_example, decode_examples, encode_examples, make_encoder
+from nc.coding.engine import ContextPlan, plan_context_lengths
 from nc.coding.arithmetic import (
     decode_with_cdfs,
     encode_with_cdfs,
@@ -27,6 +29,9 @@ from nc.coding.windows import default_max_window_symbols
 
 __all__ = [
     "CHECKSUM_BITS",
+    "ContextPlan",
+    "make_encoder",
+    "plan_context_lengths",
     "BigramSource",
     "CorruptStreamError",
     "Encoded",

@@ -10,20 +10,14 @@ from typing import Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from nc.coding.arithmetic import encode_with_probs, prefix_covered_symbols
+from nc.coding.engine import ContextPlan, EncodeError, Encoder
 from nc.coding.errors import CorruptStreamError
 from nc.coding.gzip import gzip_compress, gzip_prefix_bytes
 from nc.coding.quantize import check_precision
 from nc.coding.sideinfo import SideInfoReader, pack_side_info
 from nc.coding.sources import ALPHABET_SIZE, ProbabilitySource
 from nc.coding.tokens import bits_to_tokens, tokens_to_bits
-from nc.coding.windows import (
-    BAD_PROBS,
-    DOES_NOT_FIT,
-    default_max_window_symbols,
-    encode_window,
-    window_buffer_bits,
-)
+from nc.coding.windows import NO_EXCEPTION, default_max_window_symbols
 from nc.coding import decoders
 from nc.methods import MethodSpec
 
@@ -95,29 +89,22 @@ def _chunks(indices: list[int], size: int):
         yield indices[i:i + size]
 
 
-def _groups_by_length(arrays: list[np.ndarray], batch_size: int):
-    """Batches of example indices sharing one length (a source call needs one T)."""
-    by_len: dict[int, list[int]] = {}
-    for i, a in enumerate(arrays):
-        by_len.setdefault(a.size, []).append(i)
-    for length in sorted(by_len):
-        for chunk in _chunks(by_len[length], batch_size):
-            yield length, chunk
-
-
 # ---------------------------------------------------------------------------------------- encoding
 def encode_examples(examples: Sequence[bytes], method: MethodSpec, source: ProbabilitySource | None, *,
                     precision: int = 14, max_tokens: int | None = None, batch_size: int = 64,
                     progress: bool = False, return_symbol_bits: bool = False,
-                    max_window_symbols: int | None = None) -> list[Encoded]:
+                    max_window_symbols: int | None = None, plan: ContextPlan = ContextPlan.NONE,
+                    encoder: Encoder | None = None, threads: int | None = None) -> list[Encoded]:
     """Compress each example with ``method`` into ``token_bits``-bit tokens.
 
-    AC / StaticAC: one arithmetic-coded stream per example, ``source`` called once per batch of
-    equal-length examples with T = example length. EqualInfoAC: greedy b-bit windows, one
-    ``source.probs`` call per window step for all active examples (T = max_window_symbols, times
-    m1_reset when the context spans several windows, the example length when it never resets).
+    AC / StaticAC: one arithmetic-coded stream per example. EqualInfoAC: greedy b-bit windows, one
+    ``source.probs`` call per window step for the active examples. The source's context lengths follow
+    ``plan`` (``nc.coding.engine``: whole contexts by default, T = example length or the window cap
+    ``max_window_symbols`` times m1_reset); ``batch_size`` is the rows per call unless the source says.
     With ``max_tokens``, exactly that many tokens are kept (fewer if the input runs out) and
     ``num_bytes`` counts only bytes fully determined by the kept bits.
+
+    ``encoder`` (from ``make_encoder``) carries the calibrated ladder and counters across calls.
     """
     precision = _check_call(method, source, precision)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -130,13 +117,31 @@ def encode_examples(examples: Sequence[bytes], method: MethodSpec, source: Proba
         for a in arrays:
             results.append(_encode_gzip(a, method, kept))
             bar.update()
-    elif method.kind == "EqualInfoAC":
-        cap = _window_cap(method, max_window_symbols)
-        results = _encode_equal_info(arrays, method, source, precision, kept, batch_size, cap, return_symbol_bits, bar)
     else:
-        results = _encode_ac(arrays, method, source, precision, kept, batch_size, return_symbol_bits, bar)
+        if encoder is None:
+            encoder = make_encoder(method, source, precision=precision, max_tokens=max_tokens, batch_size=batch_size,
+                                   max_window_symbols=max_window_symbols, plan=plan, threads=threads,
+                                   return_symbol_bits=return_symbol_bits)
+        try:
+            coded = encoder.encode(arrays, on_done=bar.update)
+        except EncodeError as error:
+            raise ValueError(str(error)) from None
+        if method.kind == "EqualInfoAC":
+            results = [_finish_equal_info(r, a, method, kept, encoder, return_symbol_bits) for r, a in zip(coded, arrays)]
+        else:
+            results = [_finish_stream(r, a, method, return_symbol_bits) for r, a in zip(coded, arrays)]
     bar.close()
     return results
+
+
+def make_encoder(method: MethodSpec, source: ProbabilitySource, *, precision: int = 14, max_tokens: int | None = None,
+                 batch_size: int = 64, max_window_symbols: int | None = None, plan: ContextPlan = ContextPlan.NONE,
+                 threads: int | None = None, return_symbol_bits: bool = False) -> Encoder:
+    """An ``Encoder`` for repeated ``encode_examples(..., encoder=...)`` calls of one method and source."""
+    cap = _window_cap(method, max_window_symbols) if method.kind == "EqualInfoAC" else 0
+    return Encoder(method, source, call_source, precision=check_precision(precision, ALPHABET_SIZE),
+                   kept_bits=_kept_bits(method, max_tokens), batch_size=batch_size, cap=cap, plan=plan,
+                   threads=threads, return_symbol_bits=return_symbol_bits)
 
 
 def _window_cap(method: MethodSpec, max_window_symbols: int | None) -> int:
@@ -163,139 +168,40 @@ def _encode_gzip(x: np.ndarray, method: MethodSpec, kept: int | None) -> Encoded
     return _finish(bits, method, x[:num_bytes], [num_bytes])
 
 
-def _encode_ac(arrays, method, source, precision, kept, batch_size, return_symbol_bits, bar) -> list[Encoded]:
-    results: list[Encoded | None] = [None] * len(arrays)
-    for length, chunk in _groups_by_length(arrays, batch_size):
-        probs = call_source(source, np.stack([arrays[i] for i in chunk])) if length else None
-        for row, i in enumerate(chunk):
-            x = arrays[i]
-            if length:
-                bits, finished, states = encode_with_probs(x, probs[row], precision)
-            else:
-                bits, finished, states = np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros((0, 4), np.int64)
-            num_bytes = x.size
-            if kept is not None and kept < bits.size:
-                num_bytes = prefix_covered_symbols(bits, states, kept, precision)
-                bits = bits[:kept]
-            extra = {"symbol_end_bits": finished[:num_bytes].copy()} if return_symbol_bits else {}
-            results[i] = _finish(bits, method, x[:num_bytes], [num_bytes, length], **extra)
-            bar.update()
-    return results
+def _finish_stream(result, x: np.ndarray, method: MethodSpec, return_symbol_bits: bool) -> Encoded:
+    """Side information of AC / StaticAC: (bytes covered, T of the source call)."""
+    extra = {"symbol_end_bits": result.finished[:result.num_bytes].copy()} if return_symbol_bits else {}
+    return _finish(result.bits, method, x[:result.num_bytes], [result.num_bytes, result.context_length], **extra)
 
 
-class _WindowEncoderState:
-    """Progress of one example through Equal-Info window encoding."""
-
-    def __init__(self, x: np.ndarray, windows_wanted: int | None):
-        self.x = x
-        self.pos = 0
-        self.context_start = 0
-        self.windows: list[np.ndarray] = []
-        self.starts: list[int] = []
-        self.counts: list[int] = []
-        self.exceptions: list[tuple[int, int]] = []
-        self.exception_kinds: list[int] = []
-        self.symbol_bits: list[np.ndarray] = []
-        self.windows_wanted = windows_wanted
-
-    @property
-    def done(self) -> bool:
-        return self.pos >= self.x.size or (self.windows_wanted is not None and len(self.windows) >= self.windows_wanted)
-
-
-def context_start_for(window_index: int, window_start: int, previous_start: int, m1_reset: int) -> int:
-    """Byte offset where M1's context begins for a window (reset every m1_reset-th window; 0 = never)."""
-    if m1_reset == 0:
-        return 0
-    return window_start if window_index % m1_reset == 0 else previous_start
-
-
-def window_context_length(m1_reset: int, cap: int, example_length: int) -> int:
-    """T of every source call for an Equal-Info example (decoder-known)."""
-    return example_length if m1_reset == 0 else cap * m1_reset
-
-
-def _encode_equal_info(arrays, method, source, precision, kept, batch_size, cap, return_symbol_bits, bar):
-    b = method.window_bits
-    wanted = None if kept is None else -(-kept // b)
-    results: list[Encoded | None] = [None] * len(arrays)
-    if method.m1_reset == 0:
-        batches = list(_groups_by_length(arrays, batch_size))
-    else:
-        batches = [(None, chunk) for chunk in _chunks(list(range(len(arrays))), batch_size)]
-    buf = np.zeros(window_buffer_bits(b, precision), dtype=np.uint8)
-    finished = np.zeros(cap, dtype=np.int64)
-    states = np.zeros((cap + 1, 4), dtype=np.int64)
-    for _, chunk in batches:
-        enc = {i: _WindowEncoderState(arrays[i], wanted) for i in chunk}
-        full_probs = None
-        if method.m1_reset == 0 and arrays[chunk[0]].size:
-            full_probs = call_source(source, np.stack([arrays[i] for i in chunk]))
-        while True:
-            active = [i for i in chunk if not enc[i].done]
-            if not active:
-                break
-            if method.m1_reset == 0:
-                rows_of = {i: full_probs[chunk.index(i), enc[i].pos:] for i in active}
-            else:
-                t = window_context_length(method.m1_reset, cap, 0)
-                segs = np.zeros((len(active), t), dtype=np.uint8)
-                for r, i in enumerate(active):
-                    st = enc[i]
-                    st.context_start = context_start_for(len(st.windows), st.pos, st.context_start, method.m1_reset)
-                    part = st.x[st.context_start:st.context_start + t]
-                    segs[r, :part.size] = part
-                probs = call_source(source, segs)
-                rows_of = {i: probs[r, enc[i].pos - enc[i].context_start:] for r, i in enumerate(active)}
-            for i in active:
-                st = enc[i]
-                rows = np.ascontiguousarray(rows_of[i][:cap], dtype=np.float32)
-                count, exception = encode_window(st.x[st.pos:], rows, precision, b, cap, method.delay, buf,
-                                                 finished, states)
-                if count == DOES_NOT_FIT:
-                    raise ValueError(f"{method.label}: byte {st.x[st.pos]} at offset {st.pos} needs more than "
-                                     f"b={b} bits on its own; use a larger window_bits (>= precision + 2 = "
-                                     f"{precision + 2} always fits)")
-                if count == BAD_PROBS:
-                    raise ValueError(f"source.probs gave an invalid distribution near offset {st.pos}")
-                if exception:
-                    st.exceptions.append((len(st.windows), int(count)))
-                    st.exception_kinds.append(int(exception))
-                st.windows.append(buf[:b].copy())
-                st.starts.append(st.pos)
-                st.counts.append(int(count))
-                if return_symbol_bits:
-                    st.symbol_bits.append(finished[:count].copy())
-                st.pos += int(count)
-        for i in chunk:
-            results[i] = _finish_equal_info(enc[i], method, kept, cap, return_symbol_bits)
-            bar.update()
-    return results
-
-
-def _finish_equal_info(st: _WindowEncoderState, method: MethodSpec, kept: int | None, cap: int,
+def _finish_equal_info(result, x: np.ndarray, method: MethodSpec, kept: int | None, encoder: Encoder,
                        return_symbol_bits: bool) -> Encoded:
+    """Side information of EqualInfoAC: bytes covered, then T (reset=never) or the context ladder's free
+    rungs (reset=k: their count, then each), then the decoder-rule exceptions (docs/CODING.md)."""
     b = method.window_bits
-    bits = np.concatenate(st.windows) if st.windows else np.zeros(0, np.uint8)
-    n_complete = len(st.windows)
+    bits = result.windows.reshape(-1)
+    n_complete = len(result.counts)
     if kept is not None and kept < bits.size:
         bits = bits[:kept]
         n_complete = kept // b
-    num_bytes = int(sum(st.counts[:n_complete]))
-    exceptions = [(w, c) for w, c in st.exceptions if w < n_complete]
+    num_bytes = int(result.counts[:n_complete].sum())
+    exceptions = [(w, int(result.counts[w])) for w in np.flatnonzero(result.kinds[:n_complete] != NO_EXCEPTION)]
     values = [num_bytes]
     if method.m1_reset == 0:
-        values.append(st.x.size)
+        values.append(int(result.context_length))
+    else:
+        free = list(encoder.window_ladder()[:-1])
+        values += [len(free), *free]
     values.append(len(exceptions))
     previous = 0
     for w, c in exceptions:
-        values += [w - previous, c - 1]
-        previous = w
-    extra = {"window_starts": np.array(st.starts[:n_complete], dtype=np.int64)}
+        values += [int(w) - previous, c - 1]
+        previous = int(w)
+    extra = {"window_starts": result.starts[:n_complete].astype(np.int64)}
     if return_symbol_bits:
-        extra["symbol_end_bits"] = (np.concatenate(st.symbol_bits[:n_complete]) if n_complete
+        extra["symbol_end_bits"] = (np.concatenate(result.symbol_bits[:n_complete]).astype(np.int64) if n_complete
                                     else np.zeros(0, np.int64))
-    return _finish(bits, method, st.x[:num_bytes], values, **extra)
+    return _finish(bits, method, x[:num_bytes], values, **extra)
 
 
 # ---------------------------------------------------------------------------------------- decoding
@@ -330,16 +236,12 @@ def decode_examples(encoded_list: Sequence[Encoded], method: MethodSpec, source:
             states.append(decoders.EqualInfoDecoder(bits, reader, method, precision, cap))
         else:
             states.append(decoders.StreamDecoder(bits, reader, precision))
-    by_t: dict[int, list[int]] = {}
-    for i, st in enumerate(states):
-        by_t.setdefault(st.context_length, []).append(i)
     bar = tqdm(total=len(states), desc=f"decode {method.label}", disable=not progress, unit="ex")
-    for t, idx in by_t.items():
-        for chunk in _chunks(idx, batch_size):
-            decoders.run_lockstep([states[i] for i in chunk], source, t, call_source)
-            for i in chunk:
-                out[i] = states[i].result()
-                bar.update()
+    for chunk in _chunks(list(range(len(states))), batch_size):
+        decoders.run_lockstep([states[i] for i in chunk], source, call_source)
+        for i in chunk:
+            out[i] = states[i].result()
+            bar.update()
     bar.close()
     return out
 

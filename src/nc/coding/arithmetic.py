@@ -16,7 +16,7 @@ at the API boundary.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from nc.coding.quantize import check_precision, symbol_interval
 
@@ -148,7 +148,7 @@ def _encode_cdfs_kernel(symbols, cdfs, precision, out, finished):
     return terminate(low, high, pending, nbits, state_bits, out)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode_probs_kernel(symbols, probs, precision, out, finished, states):
     """Quantise row i and encode symbol i, fused; returns final bit count or -(bad row + 1).
 
@@ -313,7 +313,7 @@ def decode_with_cdfs(packed_bits, num_bits: int, cdfs, precision: int = 14) -> n
     return symbols
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _prefix_covered_kernel(bits, states, kept_bits, precision):
     state_bits = precision + 2
     covered = 0
@@ -344,3 +344,14 @@ def prefix_covered_symbols(bits: np.ndarray, states: np.ndarray, kept_bits: int,
     ``bits`` are the unpacked stream, ``states`` the per-symbol states from ``encode_with_probs``.
     """
     return int(_prefix_covered_kernel(np.asarray(bits, dtype=np.uint8), states, int(kept_bits), precision))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def encode_stream_batch(x, starts, lengths, probs, precision, out, num_bits, finished, states):
+    """Arithmetic-code ``x[starts[r]:starts[r] + lengths[r]]`` with rows ``probs[r, :lengths[r]]``, in parallel
+    threads: stream bits to ``out[r]``, bit count (or -(bad row + 1)) to ``num_bits[r]``, per-symbol
+    finished-now lengths and states to ``finished[r]`` / ``states[r]`` (see ``encode_with_probs``)."""
+    for r in prange(starts.shape[0]):
+        n = lengths[r]
+        num_bits[r] = _encode_probs_kernel(x[starts[r]:starts[r] + n], probs[r, :n], precision, out[r],
+                                           finished[r, :n], states[r, :n])

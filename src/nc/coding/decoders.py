@@ -1,7 +1,8 @@
 """Lock-step decoders: each example advances one symbol per ``source.probs`` call for the batch.
 
 A decoder exposes ``advance() -> bool`` (settle what needs no model row; True while it needs one),
-``segment`` / ``row_index`` (the source input and the row it needs), ``feed(row)`` and ``result()``.
+``context_length`` (the T of the call its next row comes from), ``fill_segment`` / ``row_index`` (the
+source input and the row it needs), ``feed(row)`` and ``result()``.
 """
 from __future__ import annotations
 
@@ -16,18 +17,22 @@ from nc.coding.windows import candidate_step, last_one_index, window_buffer_bits
 from nc.methods import MethodSpec
 
 
-def run_lockstep(decoders: list, source, context_length: int, call_source) -> None:
-    """Drive ``decoders`` (all with this context length) to completion, one source call per step."""
-    segments = np.zeros((len(decoders), context_length), dtype=np.uint8)
+def run_lockstep(decoders: list, source, call_source) -> None:
+    """Drive ``decoders`` to completion: per step, one source call per context length the active ones need."""
     while True:
-        active = [r for r, d in enumerate(decoders) if d.advance()]
+        active = [d for d in decoders if d.advance()]
         if not active:
             return
-        for r in active:
-            decoders[r].fill_segment(segments[r])
-        probs = call_source(source, segments[active])
-        for k, r in enumerate(active):
-            decoders[r].feed(probs[k, decoders[r].row_index])
+        by_length: dict[int, list] = {}
+        for d in active:
+            by_length.setdefault(d.context_length, []).append(d)
+        for length, group in sorted(by_length.items()):
+            segments = np.zeros((len(group), length), dtype=np.uint8)
+            for r, d in enumerate(group):
+                d.fill_segment(segments[r])
+            probs = call_source(source, segments)
+            for r, d in enumerate(group):
+                d.feed(probs[r, d.row_index])
 
 
 @njit(cache=True)
@@ -48,12 +53,20 @@ def _check_row(row: np.ndarray) -> np.ndarray:
 class _ByteDecoder:
     """Shared bookkeeping: decoded bytes, the CRC check and the model context."""
 
-    def __init__(self, reader: SideInfoReader, num_bytes: int, context_length: int):
+    def __init__(self, reader: SideInfoReader, num_bytes: int, rungs: tuple[int, ...]):
         self.reader = reader
         self.num_bytes = num_bytes
-        self.context_length = context_length
+        self.rungs = rungs  # the context ladder: row r comes from the call of the smallest rung > r
         self.out = bytearray()
         self.context_start = 0
+
+    @property
+    def context_length(self) -> int:
+        row = self.row_index
+        for rung in self.rungs:
+            if rung > row:
+                return rung
+        raise CorruptStreamError(f"row {row} of a context lies beyond its longest call ({self.rungs[-1]} positions)")
 
     @property
     def row_index(self) -> int:
@@ -77,8 +90,8 @@ class StreamDecoder(_ByteDecoder):
         num_bytes = reader.read()
         length = reader.read()
         if num_bytes > length:
-            raise CorruptStreamError(f"side information covers {num_bytes} bytes of a {length}-byte example")
-        super().__init__(reader, num_bytes, length)
+            raise CorruptStreamError(f"side information covers {num_bytes} bytes of a {length}-position context")
+        super().__init__(reader, num_bytes, (length,))
         self.bits = np.ascontiguousarray(bits, dtype=np.uint8)
         self.precision = precision
         state_bits = precision + 2
@@ -103,7 +116,15 @@ class EqualInfoDecoder(_ByteDecoder):
 
     def __init__(self, bits: np.ndarray, reader: SideInfoReader, method: MethodSpec, precision: int, cap: int):
         num_bytes = reader.read()
-        length = reader.read() if method.m1_reset == 0 else None
+        if method.m1_reset == 0:
+            length = reader.read()
+            rungs = (length,)
+        else:
+            length = None
+            free = [reader.read() for _ in range(reader.read())]
+            rungs = (*free, cap * method.m1_reset)
+            if list(rungs) != sorted(set(rungs)) or rungs[0] < 1:
+                raise CorruptStreamError(f"side information gives a context ladder {rungs} that is not increasing")
         n_exceptions = reader.read()
         self.exceptions: dict[int, int] = {}
         window = 0
@@ -111,8 +132,8 @@ class EqualInfoDecoder(_ByteDecoder):
             window += reader.read()
             self.exceptions[window] = reader.read() + 1
         if length is not None and num_bytes > length:
-            raise CorruptStreamError(f"side information covers {num_bytes} bytes of a {length}-byte example")
-        super().__init__(reader, num_bytes, length if length is not None else cap * method.m1_reset)
+            raise CorruptStreamError(f"side information covers {num_bytes} bytes of a {length}-position context")
+        super().__init__(reader, num_bytes, rungs)
         self.bits = np.ascontiguousarray(bits, dtype=np.uint8)
         self.b = method.window_bits
         self.delay = method.delay

@@ -22,7 +22,7 @@ decodable, D.5) and records ``(window index, symbol count)`` as an exception the
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from nc.coding.arithmetic import (
     decode_target,
@@ -40,6 +40,7 @@ BAD_PROBS = -2  # a probability row is not a distribution
 NO_EXCEPTION = 0
 STOPS_EARLY = 1  # the rule would end the window before its last symbol
 RUNS_ON = 2  # the rule would take the look-ahead candidate as one more symbol
+NEEDS_ROWS = 3  # encode_window_batch: the window may go on past the probability rows it was given
 
 
 def default_max_window_symbols(window_bits: int) -> int:
@@ -127,9 +128,9 @@ def encode_window(symbols, probs, precision, window_bits, max_symbols, delay, ou
 
     probs[j] is the distribution of symbols[j]; needs min(len(symbols), max_symbols) rows.
     Writes the b window bits to out[:b] and per-symbol finished-now lengths to ``finished``.
-    Returns (count, exception): the symbols in the window and whether the decoder rule would get
-    the count wrong (NO_EXCEPTION, STOPS_EARLY or RUNS_ON); count is DOES_NOT_FIT or BAD_PROBS on
-    failure.
+    Returns (count, exception, greedy): the symbols in the window, whether the decoder rule would get
+    the count wrong (NO_EXCEPTION, STOPS_EARLY or RUNS_ON), and the greedy count before any delay
+    back-off; count is DOES_NOT_FIT or BAD_PROBS on failure.
     """
     state_bits = precision + 2
     b = window_bits
@@ -146,7 +147,7 @@ def encode_window(symbols, probs, precision, window_bits, max_symbols, delay, ou
     j = 0
     while j < n_avail:
         if quantize_row_into(probs[j], precision, cdf) == BAD_ROW:
-            return BAD_PROBS, NO_EXCEPTION
+            return BAD_PROBS, NO_EXCEPTION, 0
         s = symbols[j]
         nlow, nhigh, npending, nnbits = encode_interval(low, high, pending, nbits, cdf[s], cdf[s + 1], precision, out)
         k, _ = shortest_dyadic(nlow, nhigh, npending, state_bits)
@@ -160,7 +161,7 @@ def encode_window(symbols, probs, precision, window_bits, max_symbols, delay, ou
         states[j, 2] = pending
         states[j, 3] = nbits
     if j == 0:
-        return DOES_NOT_FIT, NO_EXCEPTION
+        return DOES_NOT_FIT, NO_EXCEPTION, 0
     greedy_count = j
     # Terminate the greedy window and pad with zeros.
     end = _write_window(states, greedy_count, state_bits, b, out)
@@ -176,21 +177,21 @@ def encode_window(symbols, probs, precision, window_bits, max_symbols, delay, ou
         # Decoder: first n with match(n).
         for n in range(1, count):
             if window_matches(states[n, 0], states[n, 1], states[n, 2], states[n, 3], window, last_one, state_bits):
-                return count, STOPS_EARLY
-        return count, NO_EXCEPTION
+                return count, STOPS_EARLY, greedy_count
+        return count, NO_EXCEPTION, greedy_count
     # Greedy decoder: first n with match(n) and not match(n + 1), or the cap / end of input.
     prev = window_matches(states[1, 0], states[1, 1], states[1, 2], states[1, 3], window, last_one, state_bits)
     for n in range(1, count):
         nxt = window_matches(states[n + 1, 0], states[n + 1, 1], states[n + 1, 2], states[n + 1, 3], window,
                              last_one, state_bits)
         if prev and not nxt:
-            return count, STOPS_EARLY
+            return count, STOPS_EARLY, greedy_count
         prev = nxt
     if count == n_avail:
-        return count, NO_EXCEPTION  # decoder stops at the cap or at the end of input
+        return count, NO_EXCEPTION, greedy_count  # decoder stops at the cap or at the end of input
     scratch = np.empty(window_bits + 4 * state_bits + 64, dtype=np.uint8)
     _, _, next_matches, _, _, _, _ = candidate_step(states[count], window, last_one, cdf, precision, scratch)
-    return count, RUNS_ON if next_matches else NO_EXCEPTION
+    return count, RUNS_ON if next_matches else NO_EXCEPTION, greedy_count
 
 
 @njit(cache=True)
@@ -205,3 +206,44 @@ def _write_window(states, count, state_bits, b, out):
     for i in range(nbits, b):
         out[i] = 0
     return nbits
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def encode_window_batch(x, starts, stops, probs, first_row, rows_avail, precision, window_bits, max_symbols, delay,
+                        out_bits, counts, kinds, symbol_bits):
+    """One window for each row r of a batch, in parallel threads (``encode_window`` per row).
+
+    The window starts at byte ``x[starts[r]]`` of an example ending before ``x[stops[r]]``; the
+    distribution of its j-th byte is ``probs[r, first_row[r] + j]``, valid for j < ``rows_avail[r]``.
+    Writes the b window bits to ``out_bits[r]``, the symbol count (or DOES_NOT_FIT / BAD_PROBS) to
+    ``counts[r]`` and the exception kind to ``kinds[r]``: NEEDS_ROWS when every given row was used and
+    the window could go on (the caller supplies more rows and codes the window again). With a
+    ``symbol_bits`` of ``max_symbols`` columns, per-byte finished-now lengths go there.
+    """
+    buffer_bits = window_bits + 4 * (precision + 2) + 64
+    for r in prange(starts.shape[0]):
+        limit = min(stops[r] - starts[r], max_symbols)
+        avail = min(limit, rows_avail[r])
+        out = np.zeros(buffer_bits, dtype=np.uint8)
+        finished = np.zeros(max_symbols, dtype=np.int64)
+        states = np.zeros((max_symbols + 1, 4), dtype=np.int64)
+        symbols = x[starts[r]:starts[r] + avail]
+        rows = probs[r, first_row[r]:first_row[r] + avail]
+        count, kind, greedy = encode_window(symbols, rows, precision, window_bits, max_symbols, delay, out, finished,
+                                            states)
+        out_bits[r, :] = out[:window_bits]
+        counts[r] = count
+        kinds[r] = NEEDS_ROWS if (count > 0 and greedy == avail and avail < limit) else kind
+        if symbol_bits.shape[1] == max_symbols and count > 0:
+            symbol_bits[r, :count] = finished[:count]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def fill_segments(x, starts, stops, out):
+    """``out[r] = x[starts[r]:stops[r]]`` cut or zero-padded to ``out.shape[1]`` bytes (M1's input rows)."""
+    for r in prange(out.shape[0]):
+        n = min(out.shape[1], stops[r] - starts[r])
+        for j in range(n):
+            out[r, j] = x[starts[r] + j]
+        for j in range(n, out.shape[1]):
+            out[r, j] = 0

@@ -7,6 +7,8 @@
   compressed tokens, ``decompress`` compressed tokens then bytes, target ids shifted by the input vocabulary
   size so the two never collide, with ``loss_start`` at the first target; ``bytelm`` is the bytes alone
   (the control that never sees the compressed input).
+* M1's rows (``PackedByteRows``): consecutive ``seq_len``-byte slices of a split's examples concatenated in
+  split order (packing, as T5X does for language modelling), read on demand; no row is padding but the last.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
-from nc.data.dataset import PAD_ID, TokenDataset, token_dtype
+from nc.data.dataset import PAD_ID, TokenDataset, TokenRows, row_chunks, token_dtype
+from nc.data.shards import ExampleSplit
 from nc.data.tokenizers import BYTES_VOCAB_SIZE, SentencePieceTokenizer, bytes_tokens
 from nc.methods import MethodSpec
 
@@ -59,11 +62,13 @@ def tokenize_examples(
     precision: int = 14,
     batch_size: int = 64,
     progress: bool = False,
+    encoder=None,
 ) -> MethodTokens:
     """Tokenise / compress ``examples`` with ``method``, each trimmed to ``seq_len`` tokens.
 
     ``source`` is the probability source of bitstream methods (M1 for AC / EqualInfoAC, a static unigram
-    for StaticAC, None for GZip); ``sentencepiece`` the trained tokenizer for SentencePiece.
+    for StaticAC, None for GZip); ``sentencepiece`` the trained tokenizer for SentencePiece; ``encoder``
+    (``nc.coding.make_encoder``) a coder kept across calls.
     """
     meta = {"method": method.label}
     if method.kind == "Bytes":
@@ -79,7 +84,7 @@ def tokenize_examples(
     from nc.coding import encode_examples
 
     encoded = encode_examples(examples, method, source, precision=precision, max_tokens=seq_len,
-                              batch_size=batch_size, progress=progress)
+                              batch_size=batch_size, progress=progress, encoder=encoder)
     meta["side_info_bits"] = int(sum(e.side_info_bits for e in encoded))
     dataset = pack_rows([e.tokens for e in encoded], [e.num_bytes for e in encoded],
                         vocab_size=method.vocab_size, seq_len=seq_len, meta=meta)
@@ -108,6 +113,29 @@ def seq2seq_inputs(examples: Sequence[bytes], input_bytes: int, max_examples: in
     return chunks if max_examples is None else chunks[:max_examples]
 
 
+def seq2seq_chunk_ranges(split: ExampleSplit, input_bytes: int, first: int, stop: int):
+    """Where chunks ``first:stop`` of ``seq2seq_inputs`` over the whole split lie, without reading examples.
+
+    Yields (example start, example stop, chunks to skip in that range, chunks to keep), one per split shard
+    the range touches; reads only the offsets of shards up to the range's end.
+    """
+    seen = 0  # chunks before the current shard
+    for s in range(len(split.shards)):
+        if seen >= stop:
+            return
+        counts = split.shard(s).lengths() // input_bytes
+        total = int(counts.sum())
+        if seen + total > first and total:
+            ends = np.cumsum(counts) + seen  # chunks up to and including each example
+            lo = int(np.searchsorted(ends, first, side="right"))
+            hi = min(int(np.searchsorted(ends, stop, side="left")) + 1, len(counts))
+            before = seen if lo == 0 else int(ends[lo - 1])
+            keep = min(stop, seen + total) - max(first, before)
+            base = int(split.example_starts[s])
+            yield base + lo, base + hi, max(first, before) - before, keep
+        seen += total
+
+
 def seq2seq_datasets(chunks: Sequence[bytes], encoded: Sequence, method: MethodSpec, seq_len: int) -> dict[str, TokenDataset]:
     """The three Table 5 datasets of ``chunks`` and their whole-chunk encodings ``encoded``.
 
@@ -132,12 +160,48 @@ def seq2seq_datasets(chunks: Sequence[bytes], encoded: Sequence, method: MethodS
     return out
 
 
-def truncate_dataset(dataset: TokenDataset, seq_len: int) -> TokenDataset:
-    """Keep the first ``seq_len`` columns (Table 6's byte-matched run trains on half-length sequences).
+class TruncatedRows:
+    """The first ``seq_len`` columns of a dataset's rows (Table 6's byte-matched run: half-length sequences).
 
     Bytes covered by the kept tokens are not stored per token, so ``num_bytes`` is scaled by the kept
     fraction of each row's tokens: the dataset's compression ratio is preserved, which is what bits/byte uses.
     """
+
+    def __init__(self, base: TokenRows, seq_len: int):
+        if seq_len > base.seq_len:
+            raise ValueError(f"cannot truncate seq_len {base.seq_len} to a longer {seq_len}")
+        self.base = base
+        self._seq_len = int(seq_len)
+        self.meta = {**base.meta, "seq_len": int(seq_len)}
+        self._ratio: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    @property
+    def seq_len(self) -> int:
+        return self._seq_len
+
+    @property
+    def vocab_size(self) -> int:
+        return self.base.vocab_size
+
+    @property
+    def compression_ratio(self) -> float:
+        if self._ratio is None:  # a pass over the per-row counts: only validation sets ask
+            tokens = total = 0
+            for part in row_chunks(self):
+                tokens += int(part.num_tokens.sum())
+                total += int(part.num_bytes.sum())
+            self._ratio = total / max(tokens, 1)
+        return self._ratio
+
+    def rows(self, indices: np.ndarray) -> TokenDataset:
+        return truncate_dataset(self.base.rows(indices), self._seq_len)
+
+
+def truncate_dataset(dataset: TokenDataset, seq_len: int) -> TokenDataset:
+    """``TruncatedRows`` of an in-memory dataset, materialised."""
     if seq_len > dataset.seq_len:
         raise ValueError(f"cannot truncate seq_len {dataset.seq_len} to a longer {seq_len}")
     kept = np.minimum(dataset.num_tokens, seq_len)
@@ -151,8 +215,34 @@ def truncate_dataset(dataset: TokenDataset, seq_len: int) -> TokenDataset:
     )
 
 
-def byte_lm_dataset(examples: Sequence[bytes], seq_len: int) -> TokenDataset:
-    """M1's training / validation data: examples cut into ``seq_len``-byte rows (the last row of each padded)."""
-    rows = [bytes_tokens(e[i : i + seq_len]) for e in examples for i in range(0, len(e), seq_len)]
-    return pack_rows(rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE, seq_len=seq_len,
-                     meta={"method": "Bytes"})
+class PackedByteRows:
+    """M1's training or validation rows: bytes ``[r * seq_len, (r + 1) * seq_len)`` of a split's examples
+    concatenated in split order, read on demand (only the last row is short)."""
+
+    def __init__(self, split: ExampleSplit, seq_len: int):
+        if seq_len < 1:
+            raise ValueError(f"seq_len must be >= 1, got {seq_len}")
+        self.split = split
+        self._seq_len = int(seq_len)
+        self.meta = {"method": "Bytes", "vocab_size": BYTES_VOCAB_SIZE, "seq_len": self._seq_len}
+
+    def __len__(self) -> int:
+        return -(-self.split.num_bytes // self._seq_len)
+
+    @property
+    def seq_len(self) -> int:
+        return self._seq_len
+
+    @property
+    def vocab_size(self) -> int:
+        return BYTES_VOCAB_SIZE
+
+    @property
+    def compression_ratio(self) -> float:
+        return 1.0
+
+    def rows(self, indices: np.ndarray) -> TokenDataset:
+        rows = [bytes_tokens(self.split.read_bytes(r * self._seq_len, (r + 1) * self._seq_len))
+                for r in np.asarray(indices, dtype=np.int64)]
+        return pack_rows(rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE, seq_len=self._seq_len,
+                         meta=self.meta)

@@ -53,12 +53,27 @@ def shard_paths(root: str | Path | None, split: str) -> list[Path]:
 
 
 def iter_documents(root: str | Path | None, split: str, max_documents: int | None = None) -> Iterator[str]:
-    """Stream document texts of one split, shard by shard, line by line.
+    """Stream document texts of one split, shard by shard, line by line (at most ``max_documents``).
 
     Raises ValueError naming the file and line of a record that is not JSON or lacks a string ``text``.
     """
     produced = 0
     for path in shard_paths(root, split):
+        for text in file_documents(path):
+            if max_documents is not None and produced >= max_documents:
+                return
+            yield text
+            produced += 1
+
+
+def file_documents(path: str | Path, max_documents: int | None = None) -> Iterator[str]:
+    """The document texts of one json.gz file, in order (at most ``max_documents``).
+
+    Raises ValueError naming the file (and line) when it is not gzip, not UTF-8 or a record is bad.
+    """
+    path = Path(path)
+    produced = 0
+    try:
         with gzip.open(path, "rt", encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
                 if max_documents is not None and produced >= max_documents:
@@ -67,6 +82,10 @@ def iter_documents(root: str | Path | None, split: str, max_documents: int | Non
                     continue
                 yield _document_text(line, path, number)
                 produced += 1
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: not a readable gzip file of UTF-8 JSON lines ({error})") from None
 
 
 def _document_text(line: str, path: Path, number: int) -> str:

@@ -12,6 +12,7 @@ marker, one byte), 2 = unknown.
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -43,14 +44,16 @@ def train_sentencepiece(
 ) -> None:
     """Train a lossless unigram SentencePiece model on the documents of ``examples``; write it atomically.
 
-    ``vocab_size`` is a soft limit (the trainer may stop below it on small corpora).
+    Reads ``examples`` lazily and stops after the first ``max_sentences`` training sentences, so its cost is
+    bounded by that number, not by the corpus. ``vocab_size`` is a soft limit (the trainer may stop below it
+    on small corpora).
     """
     import sentencepiece as spm
 
     model = io.BytesIO()
     spm.set_random_generator_seed(seed)
     spm.SentencePieceTrainer.train(
-        sentence_iterator=_training_sentences(examples),
+        sentence_iterator=itertools.islice(_training_sentences(examples), max_sentences),
         model_writer=model,
         model_type="unigram",
         vocab_size=vocab_size,

@@ -3,24 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from nc.data.dataset import TokenDataset
+from nc.data.dataset import ShardedTokenDataset, TokenDataset
 from nc.eval import metrics
 
-_ROWS_PER_CHUNK = 65_536
 
 
-def scored_token_counts(ds: TokenDataset) -> np.ndarray:
-    """int64 [vocab_size]: how often each id occurs among the scored (loss-mask) tokens; streams rows."""
-    from nc.eval.evaluate import dataset_rows
+def scored_token_counts(ds: TokenDataset | ShardedTokenDataset) -> np.ndarray:
+    """int64 [vocab_size]: how often each id occurs among the scored (loss-mask) tokens.
 
-    counts = np.zeros(ds.vocab_size, np.int64)
-    for start in range(0, len(ds), _ROWS_PER_CHUNK):
-        part = dataset_rows(ds, np.arange(start, min(start + _ROWS_PER_CHUNK, len(ds))))
-        counts += np.bincount(part.tokens[part.loss_mask()].astype(np.int64), minlength=ds.vocab_size)
-    return counts
+    Sharded datasets sum the histograms their shards recorded while they were written."""
+    return np.asarray(ds.token_counts, dtype=np.int64)
 
 
-def trivial_baselines(train: TokenDataset, valid: TokenDataset) -> dict[str, float]:
+def trivial_baselines(train: TokenDataset | ShardedTokenDataset, valid: TokenDataset | ShardedTokenDataset) -> dict[str, float]:
     """{'uniform_bits_per_byte', 'unigram_bits_per_byte'} on ``valid``; the unigram is fitted on ``train``.
 
     Both use ``valid``'s measured compression ratio, as M2's bits/byte does.

@@ -16,27 +16,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
 
-from nc.data.dataset import TokenDataset
+from nc.data.dataset import TokenRows
 from nc.eval import metrics
 from nc.models.transformer import DecoderLM
 from nc.train.losses import token_losses
 from nc.train.sharding import check_batch_divisible, data_mesh, replicated_sharding, shard_batch
 
 
-def dataset_rows(ds: TokenDataset, rows: np.ndarray) -> TokenDataset:
-    """The examples ``rows`` of ``ds`` as a small in-memory TokenDataset (reads only those rows)."""
-    return TokenDataset(
-        tokens=np.asarray(ds.tokens[rows]),
-        num_tokens=ds.num_tokens[rows],
-        num_bytes=ds.num_bytes[rows],
-        meta=ds.meta,
-        loss_start=None if ds.loss_start is None else ds.loss_start[rows],
-    )
-
-
-def padded_batch(ds: TokenDataset, rows: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def padded_batch(ds: TokenRows, rows: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """(tokens int32 [batch_size, T], loss mask bool) for ``rows``, padded with unscored zero rows."""
-    part = dataset_rows(ds, rows)
+    part = ds.rows(rows)
     tokens = np.zeros((batch_size, ds.seq_len), np.int32)
     mask = np.zeros((batch_size, ds.seq_len), bool)
     tokens[: len(rows)] = part.tokens
@@ -58,7 +47,7 @@ def make_eval_step(model: DecoderLM):
 
 
 def evaluate_params(
-    eval_step, params: Any, valid: TokenDataset, *, eval_batches: int, batch_size: int,
+    eval_step, params: Any, valid: TokenRows, *, eval_batches: int, batch_size: int,
     window_tokens: int | None = None, mesh: Mesh | None = None,
 ) -> dict[str, float]:
     """Loss, accuracy, bits/byte (and per-window-position accuracy) of ``params`` on ``valid``.
@@ -117,7 +106,7 @@ def per_position_accuracy(correct: np.ndarray, count: np.ndarray, window_tokens:
 
 
 def evaluate_run(
-    run_dir, valid: TokenDataset, *, eval_batches: int, batch_size: int, window_tokens: int | None = None,
+    run_dir, valid: TokenRows, *, eval_batches: int, batch_size: int, window_tokens: int | None = None,
     m1_size: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate the latest checkpoint of a ``train_lm`` run on ``valid``.

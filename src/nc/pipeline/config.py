@@ -29,6 +29,11 @@ SEQ2SEQ_VARIANTS = ("seq2seq-compress", "seq2seq-decompress", "seq2seq-bytelm")
 VARIANTS = (DEFAULT_VARIANT, "bytematched", *SEQ2SEQ_VARIANTS)
 SPLITS = ("m1_train", "m2_train", "valid")
 COMPRESSED_SPLITS = ("m2_train", "valid")
+# The corpus split each data split is drawn from (M1 and M2 both train on C4 train; Section 3.2).
+CORPUS_SPLIT_OF = {"m1_train": "train", "m2_train": "train", "valid": "validation"}
+CORPUS_SPLITS = ("train", "validation")
+# Rules that run M1 for some methods only: their jobs ask for GPUs only when the method uses M1.
+M1_METHOD_RULES = ("compress_shard", "seq2seq_shard")
 WILDCARD_PATTERNS = {
     "slug": r"[a-z][a-z0-9-]*",
     "size": r"[a-z0-9]+",
@@ -36,6 +41,9 @@ WILDCARD_PATTERNS = {
     "seed": r"\d+",
     "split": "|".join(COMPRESSED_SPLITS),
     "data_split": "|".join(SPLITS),
+    "corpus_split": "|".join(CORPUS_SPLITS),
+    "part": r"\d+",
+    "num_parts": r"\d+",
     "shard": r"\d+",
     "num_shards": r"\d+",
 }
@@ -143,10 +151,32 @@ def seq2seq_slugs(config: Mapping[str, Any]) -> list[str]:
     return sorted({run.slug for run in study_runs(config) if run.variant in SEQ2SEQ_VARIANTS})
 
 
-def rule_resources(config: Mapping[str, Any], rule: str, size: str | None = None) -> dict[str, int]:
-    """Resources of ``rule`` (for train_m2: of model ``size``), falling back to ``resources.default``."""
+def rule_resources(config: Mapping[str, Any], rule: str, size: str | None = None,
+                   slug: str | None = None) -> dict[str, int]:
+    """Resources of ``rule`` (for train_m2: of model ``size``), falling back to ``resources.default``.
+
+    Jobs of ``M1_METHOD_RULES`` for a method without M1 (``slug``) ask for no GPU: they never use one.
+    """
     resources = config["resources"]
-    spec = resources.get(rule, resources["default"])
+    spec = dict(resources.get(rule, resources["default"]))
     if rule == "train_m2":
-        spec = spec.get("by_size", {}).get(size, spec["default"])
-    return dict(spec)
+        spec = dict(spec.get("by_size", {}).get(size, spec["default"]))
+    if rule in M1_METHOD_RULES and slug is not None and not parse_method(slug).uses_m1:
+        spec["gpus"] = 0
+    return spec
+
+
+def corpus_part_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The data settings a corpus part depends on (so changing a split's seed does not redo the parts)."""
+    data = config["data"]
+    keys = ("corpus", "docs_per_sequence", "example_bytes", "parts", "max_documents_per_file")
+    return {key: data[key] for key in keys}
+
+
+def seq2seq_chunks(config: Mapping[str, Any], split: str) -> int:
+    """Sequence-to-sequence examples built for ``split``: ``seq2seq.train_examples`` / ``valid_examples``,
+    by default exactly what M2 reads (steps x batch_size to train, eval_batches x batch_size to evaluate)."""
+    seq2seq, m2 = config["seq2seq"], config["m2"]
+    if split == "m2_train":
+        return int(seq2seq.get("train_examples") or m2["steps"] * m2["batch_size"])
+    return int(seq2seq.get("valid_examples") or m2["eval_batches"] * m2["batch_size"])

@@ -2,39 +2,41 @@
 atomically (``nc.io``, ``TokenDataset.save``); the workflow scripts only unpack Snakemake's objects."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from nc.data.dataset import TokenDataset
-from nc.data.examples import build_examples, count_examples, load_examples, save_examples, shard_range
+from nc.data.dataset import TokenDataset, TokenDatasetWriter, load_token_dataset, write_token_manifest
+from nc.data.examples import shard_range
 from nc.data.method_datasets import (
-    SEQ2SEQ_TASKS,
-    byte_lm_dataset,
+    PackedByteRows,
+    TruncatedRows,
     decoded_prefixes,
+    seq2seq_chunk_ranges,
     seq2seq_datasets,
     seq2seq_inputs,
     tokenize_examples,
     truncate_dataset,
 )
-from nc.data.readers import iter_documents
+from nc.data.shards import ExampleSplit
+from nc.data.splits import write_corpus_part, write_split, write_split_shard
 from nc.data.tokenizers import SentencePieceTokenizer, train_sentencepiece
 from nc.io import read_json, write_json, write_text
 from nc.methods import MethodSpec, parse_method
 
 log = logging.getLogger(__name__)
 
-# Keys of shard meta.json that merging sums instead of copying from the first shard.
-SUMMED_META = ("side_info_bits", "decode_check_examples", "decode_check_exact", "truncated_rows")
 RUN_COLUMNS = ["method", "paper_label", "slug", "kind", "token_bits", "window_bits", "size", "nominal_params",
                "variant", "seed", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte", "compression_ratio",
                "mflops_per_byte", "eval_tokens", "eval_bytes"]
 COMPRESSION_COLUMNS = ["method", "paper_label", "slug", "kind", "token_bits", "window_bits", "compression_ratio",
                        "bit_compression_ratio", "tokens", "bytes", "vocab_size", "uniform_bits_per_byte",
-                       "unigram_bits_per_byte", "side_info_bits_per_example"]
+                       "unigram_bits_per_byte", "side_info_bits_per_example", "m1_positions_per_kept_byte"]
 
 
 def _eval_api():
@@ -45,29 +47,43 @@ def _eval_api():
     return nc.eval
 
 
-# ------------------------------------------------------------------------------------------------ data
-def prepare_splits(data: Mapping[str, Any], outputs: Mapping[str, str | Path]) -> dict[str, int]:
-    """Build the m1_train, m2_train and valid example files from the configured corpus.
+def _shard_dir(marker: str | Path) -> Path:
+    """The directory a shard's ``meta.json`` marker names."""
+    return Path(marker).parent
 
-    Training splits come from the corpus's ``train`` documents (M1 and M2 both train on them, as in the
-    paper), ``valid`` from its ``validation`` documents, which M1 never sees. Returns examples per split.
-    """
-    counts = {}
-    for split, path in outputs.items():
-        corpus_split, limit = ("validation", data.get("max_valid_documents")) if split == "valid" else (
-            "train", data.get("max_train_documents"))
-        spec = data["splits"][split]
-        examples = build_examples(
-            iter_documents(data["corpus"], corpus_split, limit),
-            docs_per_sequence=data["docs_per_sequence"], example_bytes=data["example_bytes"],
-            seed=spec["seed"], max_examples=spec["examples"],
-        )
-        if not examples:
-            raise ValueError(f"data.splits.{split}: the corpus yields no examples")
-        save_examples(path, examples)
-        counts[split] = len(examples)
-        log.info("%s: %d examples", split, len(examples))
-    return counts
+
+# ------------------------------------------------------------------------------------------------ data
+def corpus_part(out_marker: str | Path, data: Mapping[str, Any], corpus_split: str, part: int,
+                progress: bool = True) -> int:
+    """Corpus part ``part`` of ``data.parts[corpus_split]``, in stream order (``nc.data.splits``)."""
+    return write_corpus_part(
+        _shard_dir(out_marker), corpus=data["corpus"], corpus_split=corpus_split, part=part,
+        num_parts=data["parts"][corpus_split], docs_per_sequence=data["docs_per_sequence"],
+        example_bytes=data["example_bytes"], max_documents_per_file=data["max_documents_per_file"][corpus_split],
+        progress=progress)
+
+
+def split_shard(out_marker: str | Path, part_markers: Sequence[str | Path], spec: Mapping[str, Any], shard: int,
+                progress: bool = True) -> int:
+    """Shard ``shard`` of a split (``spec``: ``data.splits.<split>``): its bucket of the seeded shuffle."""
+    return write_split_shard(_shard_dir(out_marker), [_shard_dir(m) for m in part_markers], seed=spec["seed"],
+                             shard=shard, num_shards=spec["shards"], max_examples=spec["examples"], progress=progress)
+
+
+def split_manifest(shard_markers: Sequence[str | Path], manifest_path: str | Path, split: str,
+                   spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest of split ``split`` (counts, bytes, checksums of its shards; byte counts)."""
+    return write_split(manifest_path, [_shard_dir(m) for m in shard_markers], split=split, seed=spec["seed"])
+
+
+def byte_unigram(m1_train_manifest: str | Path, out_path: str | Path) -> dict[str, Any]:
+    """StaticAC's byte counts: M1's training text, summed from the counts each split shard recorded."""
+    split = ExampleSplit(m1_train_manifest)
+    if split.byte_counts is None:
+        raise ValueError(f"{m1_train_manifest}: the split's shards recorded no byte counts")
+    result = {"source": "m1_train", "bytes": split.num_bytes, "byte_counts": split.byte_counts.tolist()}
+    write_json(out_path, result)
+    return result
 
 
 # ------------------------------------------------------------------------------------------------ M1
@@ -79,16 +95,19 @@ def _train_config(cfg: Mapping[str, Any], seed: int, **extra):
                        seed=seed, **extra)
 
 
-def train_m1(train_path: str | Path, valid_path: str | Path, m1: Mapping[str, Any], run_dir: str | Path,
+def train_m1(train_manifest: str | Path, valid_manifest: str | Path, m1: Mapping[str, Any], run_dir: str | Path,
              eval_path: str | Path, progress: bool = True) -> dict[str, Any]:
-    """Train the byte-level M1 on m1_train (rows of ``m1.seq_len`` bytes) and write its validation eval.json."""
+    """Train the byte-level M1 on packed ``m1.seq_len``-byte rows of m1_train; write its validation eval.json.
+
+    Rows are read on demand in a seeded order (``nc.train.data_order``): memory does not grow with the split.
+    """
     from nc.models.sizes import model_size
     from nc.train import train_lm
 
     evaluate_run = _eval_api().evaluate_run
 
-    train = byte_lm_dataset(load_examples(train_path), m1["seq_len"])
-    valid = byte_lm_dataset(load_examples(valid_path), m1["seq_len"])
+    train = PackedByteRows(ExampleSplit(train_manifest), m1["seq_len"])
+    valid = PackedByteRows(ExampleSplit(valid_manifest), m1["seq_len"])
     cfg = _train_config(m1, m1["seed"], checkpoint_every=max(1, m1["steps"] // 4))
     train_lm(train, valid, model_size(m1["size"]), cfg, run_dir, progress=progress)
     result = evaluate_run(run_dir, valid, eval_batches=m1["eval_batches"], batch_size=m1["batch_size"])
@@ -97,90 +116,104 @@ def train_m1(train_path: str | Path, valid_path: str | Path, m1: Mapping[str, An
 
 
 # --------------------------------------------------------------------------------------- tokenisation
-def train_sentencepiece_model(train_path: str | Path, model_path: str | Path, sentencepiece: Mapping[str, Any],
+def train_sentencepiece_model(train_manifest: str | Path, model_path: str | Path, sentencepiece: Mapping[str, Any],
                               threads: int = 1) -> None:
-    """The SentencePiece baseline's unigram model, trained on M2's training text."""
-    train_sentencepiece(load_examples(train_path), model_path, sentencepiece["vocab_size"],
+    """The SentencePiece baseline's unigram model, trained on the first ``max_sentences`` sentences of M2's
+    training text: the split is shuffled, so its start is a uniform sample, and only that much is read."""
+    train_sentencepiece(ExampleSplit(train_manifest).examples(), model_path, sentencepiece["vocab_size"],
                         max_sentences=sentencepiece.get("max_sentences", 2_000_000),
                         seed=sentencepiece.get("seed", 0), threads=threads)
 
 
-def m1_chunk_rows_for(method: MethodSpec, coding: Mapping[str, Any]) -> int:
-    """Rows per M1 call for ``method``: ``coding.batch_size``, or ``coding.whole_example_chunk_rows`` when
-    M1 reads whole examples (AC, EqualInfoAC reset=never).
-
-    Decoding such a method calls M1 once per symbol over the example's full length, padded to the chunk,
-    so a chunk no larger than the lossless check's batch keeps that check from computing padding rows.
-    """
-    rows = coding.get("batch_size", 64)
-    if method.m1_sees_whole_example:
-        rows = coding.get("whole_example_chunk_rows", rows)
-    return int(rows)
-
-
-def probability_source(method: MethodSpec, *, m1_dir: str | Path | None = None,
-                       unigram_text: str | Path | None = None, m1_chunk_rows: int = 64):
+def probability_source(method: MethodSpec, coding: Mapping[str, Any], *, m1_dir: str | Path | None = None,
+                       unigram_path: str | Path | None = None):
     """The coder's probability source: M1 (AC, EqualInfoAC), a static byte unigram (StaticAC), or None.
 
-    M1 runs on fixed chunks of ``m1_chunk_rows`` rows (see ``m1_chunk_rows_for``). Decoding must use the
-    same value (it is recorded in the dataset's meta).
+    M1 computes as many rows per call as ``coding.m1_call_mb`` holds (at most ``coding.m1_max_rows``);
+    decoding must use the same settings (they are recorded in the dataset's meta). StaticAC reads
+    ``byte_unigram``'s counts.
     """
     if method.uses_m1:
         from nc.models.m1 import load_probability_source
 
-        return load_probability_source(m1_dir, chunk_rows=m1_chunk_rows)
+        return load_probability_source(m1_dir, call_memory_mb=coding["m1_call_mb"], max_rows=coding["m1_max_rows"])
     if method.kind == "StaticAC":
         from nc.coding import static_source
 
         # "byte unigram statistics from the C4 training data" (Section 3.3): M1's training text.
-        return static_source(load_examples(unigram_text))
+        return static_source(counts=np.asarray(read_json(unigram_path)["byte_counts"], np.int64))
     return None
 
 
-def compress_shard(examples_path: str | Path, out_marker: str | Path, *, slug: str, split: str, shard: int,
+def shard_encoder(method: MethodSpec, source, coding: Mapping[str, Any], max_tokens: int | None,
+                  threads: int | None = None):
+    """The encoder a compression job keeps for all its chunks: context lengths calibrated on the first."""
+    if not method.is_bitstream or method.kind == "GZip":
+        return None
+    from nc.coding import ContextPlan, make_encoder
+
+    return make_encoder(method, source, precision=coding["precision"], max_tokens=max_tokens,
+                        batch_size=coding.get("batch_size", 64), threads=threads,
+                        plan=ContextPlan("auto", length_step=coding["m1_length_step"]))
+
+
+def compress_shard(split_manifest: str | Path, out_marker: str | Path, *, slug: str, split: str, shard: int,
                    num_shards: int, seq_len: int, coding: Mapping[str, Any], m1_dir: str | Path | None = None,
                    m1_size: str | None = None, sentencepiece_model: str | Path | None = None,
-                   unigram_text: str | Path | None = None, progress: bool = True) -> TokenDataset:
+                   unigram_path: str | Path | None = None, threads: int | None = None,
+                   progress: bool = True) -> dict[str, Any]:
     """Tokenise examples ``shard`` of ``num_shards`` of a split with method ``slug``, trimmed to ``seq_len``.
 
+    Examples stream through in chunks of ``coding.chunk_examples``; tokens go to disk as they are made.
     Validation shards also decode their first ``coding.decode_check_examples`` examples back and count
-    exact round trips (meta ``decode_check_examples`` / ``decode_check_exact``).
+    exact round trips (meta ``decode_check_examples`` / ``decode_check_exact``). Returns the shard's meta.
     """
     method = parse_method(slug)
-    start, stop = shard_range(count_examples(examples_path), shard, num_shards)
-    examples = load_examples(examples_path, start, stop)
-    chunk_rows = m1_chunk_rows_for(method, coding)
-    source = probability_source(method, m1_dir=m1_dir, unigram_text=unigram_text, m1_chunk_rows=chunk_rows)
+    examples = ExampleSplit(split_manifest)
+    start, stop = shard_range(len(examples), shard, num_shards)
+    source = probability_source(method, coding, m1_dir=m1_dir, unigram_path=unigram_path)
+    encoder = shard_encoder(method, source, coding, seq_len, threads)
     tokenizer = SentencePieceTokenizer(sentencepiece_model) if method.kind == "SentencePiece" else None
+    vocab_size = tokenizer.vocab_size if tokenizer is not None else method.vocab_size
     precision = coding["precision"]
-    result = tokenize_examples(examples, method, seq_len=seq_len, source=source, sentencepiece=tokenizer,
-                               precision=precision, batch_size=coding.get("batch_size", 64), progress=progress)
-    dataset = result.dataset
-    checked = min(len(examples), coding.get("decode_check_examples", 0)) if split == "valid" else 0
-    decoded = decoded_prefixes(method, dataset, result.encoded, range(checked), source=source,
-                               sentencepiece=tokenizer, precision=precision, batch_size=chunk_rows)
-    exact = sum(text == examples[i][: dataset.num_bytes[i]] for i, text in enumerate(decoded))
-    dataset.meta.update({"split": split, "shard": shard, "num_shards": num_shards, "examples": [start, stop],
-                         "side_info_bits": int(dataset.meta.get("side_info_bits", 0)),
-                         "decode_check_examples": int(checked), "decode_check_exact": int(exact)})
-    if method.uses_m1:
-        dataset.meta.update({"m1_size": m1_size, "m1_chunk_rows": source.chunk_rows})
-    dataset.save(Path(out_marker).parent)
-    return dataset
-
-
-def merge_shards(shard_markers: Sequence[str | Path], out_marker: str | Path) -> TokenDataset:
-    """Concatenate shard datasets in shard order into one split dataset (summing per-shard counters)."""
-    parts = [TokenDataset.load(Path(p).parent) for p in shard_markers]
-    merged = TokenDataset.concatenate(parts)
-    for key in SUMMED_META:
-        if key in merged.meta:
-            merged.meta[key] = int(sum(p.meta.get(key, 0) for p in parts))
-    for key in ("shard", "num_shards", "examples"):
-        merged.meta.pop(key, None)
-    merged.meta["shards"] = len(parts)
-    merged.save(Path(out_marker).parent)
-    return merged
+    checked = min(stop - start, coding.get("decode_check_examples", 0)) if split == "valid" else 0
+    check_examples, check_encoded, check_rows = [], [], []
+    side_info_bits = 0
+    meta = {"method": method.label, "split": split, "shard": shard, "num_shards": num_shards, "first_example": start}
+    with TokenDatasetWriter(_shard_dir(out_marker), stop - start, seq_len=seq_len, vocab_size=vocab_size,
+                            meta=meta) as writer:
+        bar = tqdm(total=stop - start, desc=f"{method.label} {split} {shard}", unit="ex", disable=not progress)
+        for first, part in examples.chunks(start, stop, coding.get("chunk_examples", 1024)):
+            result = tokenize_examples(part, method, seq_len=seq_len, source=source, sentencepiece=tokenizer,
+                                       precision=precision, encoder=encoder)
+            writer.write(first - start, result.dataset)
+            side_info_bits += int(result.dataset.meta.get("side_info_bits", 0))
+            wanted = max(0, min(len(part), start + checked - first))
+            check_examples += part[:wanted]
+            check_rows.append(result.dataset.rows(np.arange(wanted)))
+            if result.encoded is not None:
+                check_encoded += result.encoded[:wanted]
+            bar.update(len(part))
+        bar.close()
+        exact = 0
+        if checked:
+            rows = TokenDataset(*(np.concatenate([getattr(r, k) for r in check_rows])
+                                  for k in ("tokens", "num_tokens", "num_bytes")), meta=writer.meta)
+            decoded = decoded_prefixes(method, rows, check_encoded or None, range(checked), source=source,
+                                       sentencepiece=tokenizer, precision=precision, batch_size=checked)
+            exact = sum(text == check_examples[i][: rows.num_bytes[i]] for i, text in enumerate(decoded))
+        writer.meta.update({"side_info_bits": side_info_bits, "decode_check_examples": int(checked),
+                            "decode_check_exact": int(exact)})
+        if encoder is not None:
+            writer.meta["context_ladder"] = list(encoder.window_ladder() if method.kind == "EqualInfoAC"
+                                                 and method.m1_reset else encoder.rungs or [])
+        if method.uses_m1:
+            writer.meta.update({"m1_size": m1_size, "m1_call_mb": coding["m1_call_mb"],
+                                "m1_max_rows": coding["m1_max_rows"], "m1_busy_s": encoder.stats.busy_s,
+                                "m1_wall_s": encoder.stats.wall_s,
+                                "m1_positions": int(encoder.stats.positions),
+                                "m1_kept_bytes": int(writer.num_bytes.sum())})
+    return writer.meta
 
 
 def bits_per_token(method: MethodSpec, vocab_size: int) -> int:
@@ -188,17 +221,19 @@ def bits_per_token(method: MethodSpec, vocab_size: int) -> int:
     return method.token_bits if method.token_bits is not None else int(np.ceil(np.log2(vocab_size)))
 
 
-def compression_stats(train_marker: str | Path, valid_marker: str | Path, out_path: str | Path) -> dict[str, Any]:
+def compression_stats(train_manifest: str | Path, valid_manifest: str | Path, out_path: str | Path) -> dict[str, Any]:
     """stats.json of a method: ratios on the validation split (as the paper), dataset size of m2_train
-    (Table 12), trivial-model bits/byte (Table 3), side information and the decode check."""
+    (Table 12), trivial-model bits/byte (Table 3), side information, M1's cost and the decode check."""
     trivial_baselines = _eval_api().trivial_baselines
-    train = TokenDataset.load(Path(train_marker).parent, mmap=True)
-    valid = TokenDataset.load(Path(valid_marker).parent, mmap=True)
+    train = load_token_dataset(train_manifest)
+    valid = load_token_dataset(valid_manifest)
     method = parse_method(valid.meta["method"])
     if valid.total_bytes == 0:
         raise ValueError(f"{method.label}: validation tokens cover no raw bytes; m2.seq_len={valid.seq_len} is "
                          "too short for this method (e.g. GZip's block header)")
     ratio = valid.compression_ratio
+    positions = train.meta.get("m1_positions", 0) + valid.meta.get("m1_positions", 0)
+    kept = train.meta.get("m1_kept_bytes", 0) + valid.meta.get("m1_kept_bytes", 0)
     stats = {
         "method": method.label,
         "compression_ratio": ratio,
@@ -211,6 +246,7 @@ def compression_stats(train_marker: str | Path, valid_marker: str | Path, out_pa
         "vocab_size": valid.vocab_size,
         **trivial_baselines(train, valid),
         "side_info_bits_per_example": valid.meta.get("side_info_bits", 0) / max(len(valid), 1),
+        "m1_positions_per_kept_byte": positions / kept if method.uses_m1 and kept else None,
         "decode_check": {"examples": int(valid.meta.get("decode_check_examples", 0)),
                          "exact": int(valid.meta.get("decode_check_exact", 0))},
     }
@@ -218,30 +254,69 @@ def compression_stats(train_marker: str | Path, valid_marker: str | Path, out_pa
     return stats
 
 
-def merge_method_shards(train_shards: Sequence[str | Path], valid_shards: Sequence[str | Path],
-                        train_marker: str | Path, valid_marker: str | Path, stats_path: str | Path) -> dict[str, Any]:
-    """Both splits of a method from their shards, then its stats.json (``compression_stats``)."""
-    merge_shards(train_shards, train_marker)
-    merge_shards(valid_shards, valid_marker)
-    return compression_stats(train_marker, valid_marker, stats_path)
+def method_manifests(train_shards: Sequence[str | Path], valid_shards: Sequence[str | Path],
+                     train_manifest: str | Path, valid_manifest: str | Path, stats_path: str | Path) -> dict[str, Any]:
+    """Both splits of a method as manifests of their shards (read in place by M2), then its stats.json."""
+    write_token_manifest([_shard_dir(m) for m in train_shards], train_manifest)
+    write_token_manifest([_shard_dir(m) for m in valid_shards], valid_manifest)
+    return compression_stats(train_manifest, valid_manifest, stats_path)
 
 
-def seq2seq_data(examples_path: str | Path, out_markers: Mapping[str, str | Path], *, slug: str, m1_dir: str | Path,
-                 seq2seq: Mapping[str, Any], coding: Mapping[str, Any], split: str, progress: bool = True) -> None:
-    """Table 5's compress / decompress / byte-LM datasets of ``split`` for method ``slug``."""
+def seq2seq_shard(split_manifest: str | Path, out_markers: Mapping[str, str | Path], *, slug: str,
+                  m1_dir: str | Path, seq2seq: Mapping[str, Any], coding: Mapping[str, Any], split: str, shard: int,
+                  num_shards: int, total_chunks: int, progress: bool = True) -> int:
+    """Table 5's compress / decompress / byte-LM datasets of chunks ``shard`` of ``num_shards`` of the first
+    ``total_chunks`` ``seq2seq.input_bytes`` chunks of ``split`` (as many as training / evaluation read).
+
+    Returns the chunks written (fewer than asked when the split runs out).
+    """
     from nc.coding import encode_examples
 
     method = parse_method(slug)
-    limit = seq2seq.get("valid_examples" if split == "valid" else "train_examples")
-    chunks = seq2seq_inputs(load_examples(examples_path), seq2seq["input_bytes"], limit)
-    if not chunks:
-        raise ValueError(f"seq2seq.input_bytes={seq2seq['input_bytes']}: no example of {split} is that long")
-    source = probability_source(method, m1_dir=m1_dir, m1_chunk_rows=m1_chunk_rows_for(method, coding))
-    encoded = encode_examples(chunks, method, source, precision=coding["precision"],
-                              batch_size=coding.get("batch_size", 64), progress=progress)
-    for task, dataset in seq2seq_datasets(chunks, encoded, method, seq2seq["seq_len"]).items():
-        dataset.meta["split"] = split
-        dataset.save(Path(out_markers[task]).parent)
+    examples = ExampleSplit(split_manifest)
+    first, stop = shard_range(total_chunks, shard, num_shards)
+    input_bytes = seq2seq["input_bytes"]
+    ranges = list(seq2seq_chunk_ranges(examples, input_bytes, first, stop))
+    count = sum(keep for *_, keep in ranges)
+    if count == 0 and shard == 0:
+        raise ValueError(f"seq2seq.input_bytes={input_bytes}: no example of {split} is that long")
+    source = probability_source(method, coding, m1_dir=m1_dir)
+    encoder = shard_encoder(method, source, coding, None)
+    chunk_examples = coding.get("chunk_examples", 1024)
+    code_vocab, seq_len = method.vocab_size, seq2seq["seq_len"]
+    vocab = {"compress": 256 + code_vocab, "decompress": code_vocab + 256, "bytelm": 256}
+    with contextlib.ExitStack() as stack:
+        writers = {task: stack.enter_context(TokenDatasetWriter(
+            _shard_dir(out_markers[task]), count, seq_len=seq_len, vocab_size=vocab[task], loss_start=True,
+            meta={"method": method.label, "task": task, "split": split, "shard": shard, "num_shards": num_shards}))
+            for task in out_markers}
+        written, truncated = 0, dict.fromkeys(writers, 0)
+        bar = tqdm(total=count, desc=f"seq2seq {method.label} {split} {shard}", unit="chunk", disable=not progress)
+        for lo, hi, to_skip, to_keep in ranges:
+            for _, part in examples.chunks(lo, hi, chunk_examples):
+                chunks = seq2seq_inputs(part, input_bytes)
+                dropped = min(to_skip, len(chunks))
+                taken = chunks[dropped:dropped + to_keep]
+                to_skip, to_keep = to_skip - dropped, to_keep - len(taken)
+                if taken:
+                    encoded = encode_examples(taken, method, source, precision=coding["precision"], encoder=encoder)
+                    for task, dataset in seq2seq_datasets(taken, encoded, method, seq_len).items():
+                        writers[task].write(written, dataset)
+                        truncated[task] += dataset.meta["truncated_rows"]
+                    written += len(taken)
+                    bar.update(len(taken))
+                if not to_keep:
+                    break
+        bar.close()
+        for task, writer in writers.items():
+            writer.meta["truncated_rows"] = truncated[task]
+    return written
+
+
+def seq2seq_manifests(shards: Mapping[str, Sequence[str | Path]], manifests: Mapping[str, str | Path]) -> None:
+    """One manifest per Table 5 task over that task's shards."""
+    for task, markers in shards.items():
+        write_token_manifest([_shard_dir(m) for m in markers], manifests[task])
 
 
 # ------------------------------------------------------------------------------------------------ M2
@@ -252,10 +327,11 @@ def window_tokens(method: MethodSpec) -> int | None:
     return None
 
 
-def train_m2(train_marker: str | Path, valid_marker: str | Path, run_dir: str | Path, eval_path: str | Path, *,
+def train_m2(train_manifest: str | Path, valid_manifest: str | Path, run_dir: str | Path, eval_path: str | Path, *,
              size: str, variant: str, seed: int, m2: Mapping[str, Any], progress: bool = True) -> dict[str, Any]:
     """Train one M2 run and write eval.json (final validation metrics, FLOPs/byte, run identity).
 
+    Training rows are read from the method's shards in place; the (small) validation split is held in memory.
     ``bytematched`` trains and evaluates on the first half of each sequence (Table 6: 512 -> 256 tokens).
     """
     from nc.models.sizes import model_size
@@ -263,10 +339,11 @@ def train_m2(train_marker: str | Path, valid_marker: str | Path, run_dir: str | 
 
     evaluate_run = _eval_api().evaluate_run
 
-    train = TokenDataset.load(Path(train_marker).parent, mmap=True)
-    valid = TokenDataset.load(Path(valid_marker).parent)
+    train = load_token_dataset(train_manifest)
+    valid_rows = load_token_dataset(valid_manifest)
+    valid = valid_rows.rows(np.arange(len(valid_rows)))
     if variant == "bytematched":
-        train, valid = truncate_dataset(train, train.seq_len // 2), truncate_dataset(valid, valid.seq_len // 2)
+        train, valid = TruncatedRows(train, train.seq_len // 2), truncate_dataset(valid, valid.seq_len // 2)
     method = parse_method(valid.meta["method"])
     windows = window_tokens(method) if variant == "default" else None
     cfg = _train_config(m2, seed, eval_every=m2["eval_every"], checkpoint_every=max(1, m2["steps"] // 4))

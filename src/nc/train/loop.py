@@ -1,6 +1,7 @@
 """M1 / M2 training (Sections 3.2 and 3.5): Adafactor, rsqrt schedule, z-loss, exact resume.
 
-``train_lm`` trains a ``DecoderLM`` of a given size on a TokenDataset and writes into ``run_dir``:
+``train_lm`` trains a ``DecoderLM`` of a given size on a dataset (``nc.data.dataset.TokenRows``: rows are
+read on demand, batch by batch) and writes into ``run_dir``:
 
 * ``config.json``  - size, vocabulary, sequence length and the TrainConfig (checked on resume);
 * ``checkpoints/`` - orbax train states every ``checkpoint_every`` steps and at the end;
@@ -25,7 +26,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from nc.data.dataset import TokenDataset
+from nc.data.dataset import TokenRows
 from nc.io import read_json, write_json
 from nc.models.sizes import ModelSize
 from nc.models.transformer import build_model
@@ -97,7 +98,7 @@ class TrainConfig:
         return step == self.steps or step % self.log_every == 0
 
 
-def run_config(size: ModelSize, train: TokenDataset, cfg: TrainConfig) -> dict[str, Any]:
+def run_config(size: ModelSize, train: TokenRows, cfg: TrainConfig) -> dict[str, Any]:
     """What ``config.json`` records: enough to rebuild the model (``nc.models.m1``, ``evaluate_run``)."""
     return {"size": size.name, "vocab_size": train.vocab_size, "seq_len": train.seq_len,
             "method": train.meta.get("method"), "train": dataclasses.asdict(cfg)}
@@ -129,12 +130,12 @@ def make_train_step(model, optimizer: optax.GradientTransformation, z_loss: floa
 
 
 def train_lm(
-    train: TokenDataset, valid: TokenDataset | None, size: ModelSize, cfg: TrainConfig, run_dir: str | Path,
+    train: TokenRows, valid: TokenRows | None, size: ModelSize, cfg: TrainConfig, run_dir: str | Path,
     *, window_tokens: int | None = None, progress: bool = True,
 ) -> dict[str, Any]:
     """Train (or resume) a run; returns {'step', 'loss', 'run_dir', 'eval': last evaluation or None}."""
     # nc.eval.evaluate builds on nc.train.losses / sharding: import on use so either package imports first.
-    from nc.eval.evaluate import dataset_rows, evaluate_params, make_eval_step
+    from nc.eval.evaluate import evaluate_params, make_eval_step
 
     run_dir = Path(run_dir)
     if len(train) == 0:
@@ -175,7 +176,7 @@ def train_lm(
         interval_start, interval_steps, run_start = time.perf_counter(), 0, time.perf_counter()
         for step in bar:
             rows = batch_indices(step, cfg.batch_size, len(train), cfg.seed)
-            part = dataset_rows(train, rows)
+            part = train.rows(rows)
             tokens, mask = shard_batch(mesh, part.tokens.astype(np.int32), part.loss_mask())
             state, stats = train_step(state, tokens, mask)
             interval_steps += 1
