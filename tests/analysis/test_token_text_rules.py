@@ -19,8 +19,8 @@ def test_token_analysis_rules_dry_run(tmp_path):
     r = tmp_path / "results/tiny"
     for slug in ("ac-v256", "eqinfo-b16-v256", "staticac-v256", "gzip-v256"):
         (r / f"compression/{slug}/m2_train").mkdir(parents=True)
-        (r / f"compression/{slug}/m2_train/meta.json").write_text("{}")
-    for path in ("data/valid.npz", "sentencepiece/spm.model", "m1/eval.json"):
+        (r / f"compression/{slug}/m2_train/manifest.json").write_text("{}")
+    for path in ("data/valid/manifest.json", "sentencepiece/spm.model", "m1/eval.json"):
         (r / path).parent.mkdir(parents=True, exist_ok=True)
         (r / path).write_text("x")
     snakemake = Path(sys.executable).parent / "snakemake"

@@ -2,6 +2,8 @@
 import gzip
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -166,13 +168,12 @@ def test_shard_job_memory_does_not_hold_the_corpus(tmp_path):
         root = tmp_path / f"c{files}"
         root.mkdir()
         parts = build_parts(make_corpus(root, files=files, docs_per_file=2000), root, files, example_bytes=4096)
-        pid = os.fork()
-        if pid == 0:  # a fresh process, as a Snakemake job is
-            write_split_shard(root / "out", parts, seed=0, shard=0, num_shards=shards)
-            os._exit(0)
-        _, status, usage = os.wait4(pid, 0)
-        assert status == 0
-        return usage.ru_maxrss / 1024, sum(os.path.getsize(p / "data.npy") for p in parts) / 2**20
+        child = ("import sys; from nc.data.splits import write_split_shard; from nc.pipeline.runtime import peak_rss_mb;"
+                 "write_split_shard(sys.argv[1], sys.argv[3:], seed=0, shard=0, num_shards=int(sys.argv[2]));"
+                 "print(peak_rss_mb())")  # a fresh process, as a Snakemake job is
+        done = subprocess.run([sys.executable, "-c", child, str(root / "out"), str(shards), *map(str, parts)],
+                              capture_output=True, text=True, check=True)
+        return float(done.stdout.split()[-1]), sum(os.path.getsize(p / "data.npy") for p in parts) / 2**20
 
     small_rss, small_mb = peak_mb(1, 1)
     large_rss, large_mb = peak_mb(10, 10)

@@ -23,11 +23,32 @@ def job_counts(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
 
 
-def test_paper_dry_run_lists_every_run(tmp_path, snakemake_run):
+def job_blocks(output: str) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+    """(rule, wildcards, resources) of every job a dry run lists."""
+    jobs = []
+    for block in re.split(r"^(?=(?:local)?rule \w+:$)", output, flags=re.M):
+        head = re.match(r"(?:local)?rule (\w+):$", block, re.M)
+        if not head:
+            continue
+        fields = {}
+        for key in ("wildcards", "resources"):
+            line = re.search(rf"^    {key}: (.+)$", block, re.M)
+            fields[key] = dict(item.split("=", 1) for item in line.group(1).split(", ")) if line else {}
+        jobs.append((head.group(1), fields["wildcards"], fields["resources"]))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def paper_dry_run(tmp_path_factory, snakemake_run):
+    """The paper DAG through the SLURM profile, as users plan it; and how long planning took."""
     start = time.perf_counter()
-    result = snakemake_run(tmp_path, "-n", "--config", "scale=paper", "--printshellcmds", timeout=300)
-    elapsed = time.perf_counter() - start
-    out = result.stdout + result.stderr
+    result = snakemake_run(tmp_path_factory.mktemp("paper"), "-n", "--profile", str(ROOT / "profiles" / "slurm"),
+                           "--config", "scale=paper", timeout=300)
+    return result.stdout + result.stderr, time.perf_counter() - start
+
+
+def test_paper_dry_run_lists_every_run(paper_dry_run):
+    out, elapsed = paper_dry_run
     counts = job_counts(out)
     runs = set(re.findall(r"results/paper/m2/([a-z0-9-]+)/(\w+)/([a-z0-9-]+)/seed(\d+)/eval\.json", out))
     labels = TABLE12_METHODS
@@ -36,9 +57,25 @@ def test_paper_dry_run_lists_every_run(tmp_path, snakemake_run):
         assert {size for s, size, v, _ in runs if s == slug and v == "default"} == set(PAPER_M2_SIZES), label
     assert {seed for s, size, v, seed in runs if size == "25m" and s == "ac-v256"} == {"0", "1", "2", "3", "4"}
     assert counts["train_m2"] == len(runs) == 143
-    assert counts["prepare_data"] == counts["train_m1"] == counts["collect_summaries"] == 1
-    assert counts["compress_shard"] == 26 * (64 + 2)
+    assert counts["train_m1"] == counts["collect_summaries"] == counts["byte_unigram"] == 1
+    assert counts["corpus_part"] == 64 + 8 and counts["split_shard"] == 512 + 512 + 1 and counts["split_manifest"] == 3
+    assert counts["compress_shard"] == 26 * (64 + 2) and counts["method_manifests"] == 26
+    assert counts["seq2seq_shard"] == 2 * (64 + 1) and counts["seq2seq_manifests"] == 2 * 2
     assert elapsed < 120, f"paper dry run took {elapsed:.0f} s"
+
+
+def test_paper_jobs_ask_for_gpus_only_where_m1_or_m2_runs(paper_dry_run):
+    """No job of a method without M1 (Bytes, SentencePiece, GZip, StaticAC), and no data job, asks for a GPU."""
+    out, _ = paper_dry_run
+    gpus = {}
+    for rule, wildcards, resources in job_blocks(out):
+        gpus.setdefault(rule, set()).add(int(resources.get("gpu", 0)))
+        if rule in ("compress_shard", "seq2seq_shard"):
+            assert (int(resources["gpu"]) > 0) == parse_method(wildcards["slug"]).uses_m1, (rule, wildcards)
+    assert gpus["compress_shard"] == {0, 1} and gpus["train_m2"] == {1, 2, 8}
+    for rule in ("corpus_part", "split_shard", "split_manifest", "byte_unigram", "method_manifests",
+                 "train_sentencepiece", "collect_summaries"):
+        assert gpus[rule] == {0}, rule
 
 
 def test_lint_is_clean(tmp_path, snakemake_run):

@@ -136,12 +136,12 @@ def encode_examples(examples: Sequence[bytes], method: MethodSpec, source: Proba
 
 def make_encoder(method: MethodSpec, source: ProbabilitySource, *, precision: int = 14, max_tokens: int | None = None,
                  batch_size: int = 64, max_window_symbols: int | None = None, plan: ContextPlan = ContextPlan.NONE,
-                 threads: int | None = None, return_symbol_bits: bool = False) -> Encoder:
+                 threads: int | None = None, return_symbol_bits: bool = False, overlap: bool = True) -> Encoder:
     """An ``Encoder`` for repeated ``encode_examples(..., encoder=...)`` calls of one method and source."""
     cap = _window_cap(method, max_window_symbols) if method.kind == "EqualInfoAC" else 0
     return Encoder(method, source, call_source, precision=check_precision(precision, ALPHABET_SIZE),
                    kept_bits=_kept_bits(method, max_tokens), batch_size=batch_size, cap=cap, plan=plan,
-                   threads=threads, return_symbol_bits=return_symbol_bits)
+                   threads=threads, return_symbol_bits=return_symbol_bits, overlap=overlap)
 
 
 def _window_cap(method: MethodSpec, max_window_symbols: int | None) -> int:

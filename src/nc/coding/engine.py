@@ -93,6 +93,19 @@ def plan_context_lengths(needed: np.ndarray, candidates: Sequence[int], max_rung
     return best
 
 
+def escalation_ladder(rungs: Sequence[int], length: int, top: int) -> tuple[int, ...]:
+    """The context lengths an example of ``length`` bytes climbs: the planned ``rungs`` below its length,
+    then doubling from the last of them while that stays below its length, then ``top`` (its whole context).
+
+    An example needing more than calibration foresaw computes at most ~2x what it needs, not its whole
+    context: a whole 10,240-byte row costs ~100x a 1,024-byte one in attention memory (T**2).
+    """
+    ladder = [int(r) for r in rungs if r < length]
+    while ladder and 2 * ladder[-1] < length:
+        ladder.append(2 * ladder[-1])
+    return tuple(ladder) + (top,)
+
+
 @dataclass(frozen=True)
 class ContextPlan:
     """How the encoder picks context lengths: ``NONE`` (whole contexts), ``AUTO`` (calibrate) or fixed rungs.
@@ -128,9 +141,10 @@ class M1Worker:
     was busy; the rest it waited for the host (the coder, or preparing inputs).
     """
 
-    def __init__(self, source, call_source: Callable):
+    def __init__(self, source, call_source: Callable, overlap: bool = True):
         self.source = source
         self.call_source = call_source
+        self.overlap = overlap
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="m1")
         self.busy_s = 0.0
         self.calls = 0
@@ -139,9 +153,14 @@ class M1Worker:
         self._lock = threading.Lock()
 
     def submit(self, segments: np.ndarray) -> Future:
+        """The call's future; without ``overlap`` the call runs now, on the caller's thread."""
         if self._first is None:
             self._first = time.perf_counter()
-        return self._pool.submit(self._run, segments)
+        if self.overlap:
+            return self._pool.submit(self._run, segments)
+        done: Future = Future()
+        done.set_result(self._run(segments))
+        return done
 
     def _run(self, segments: np.ndarray) -> np.ndarray:
         start = time.perf_counter()
@@ -208,16 +227,17 @@ class EncodeError(ValueError):
 class Encoder:
     """Codes batches of examples of one method with one source; keeps its ladder and counters between calls.
 
-    ``batch_size``: rows per source call when the source does not choose (``rows_for``) and the examples of
-    a window group. ``threads``: numba threads for host coding (None: numba's default).
+    ``batch_size``: rows per source call when the source does not choose (``rows_for``). ``threads``: numba
+    threads for host coding (None: numba's default). ``overlap=False`` runs every source call on the
+    calling thread, between coding steps (for measuring what the overlap buys).
     """
 
     def __init__(self, method: MethodSpec, source, call_source: Callable, *, precision: int, kept_bits: int | None,
                  batch_size: int, cap: int, plan: ContextPlan = ContextPlan.NONE, threads: int | None = None,
-                 return_symbol_bits: bool = False):
+                 return_symbol_bits: bool = False, overlap: bool = True):
         self.method, self.source, self.precision = method, source, precision
         self.kept_bits, self.batch_size, self.cap = kept_bits, batch_size, cap
-        self.plan, self.threads, self.return_symbol_bits = plan, threads, return_symbol_bits
+        self.plan, self.threads, self.return_symbol_bits, self.overlap = plan, threads, return_symbol_bits, overlap
         self.call_source = call_source
         self.stats = EncoderStats()
         self.rungs: tuple[int, ...] | None = plan.rungs if plan.mode == "fixed" else None
@@ -231,7 +251,7 @@ class Encoder:
         previous = numba.get_num_threads()
         if self.threads:
             numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))
-        worker = M1Worker(self.source, self._counting_call)
+        worker = M1Worker(self.source, self._counting_call, self.overlap)
         try:
             flat, offsets = _flatten(arrays)
             if self.stream:
@@ -262,17 +282,23 @@ class Encoder:
             if self.kept_bits is None:
                 out.append((top,))
                 continue
-            ladder = tuple(r for r in self.rungs if r < n) + (top,)
-            out.append(tuple(r for r in ladder if r <= top))
+            out.append(escalation_ladder([r for r in self.rungs if r < n], int(n), top))
         return out
 
-    def _calibrate_stream(self, flat, offsets, worker) -> dict[int, object]:
-        """Code the first examples from their whole context and pick the ladder from what they needed."""
+    def _calibrate_stream(self, flat, offsets, worker, on_done) -> dict[int, object]:
+        """Code the first examples up a doubling ladder from ``kept_bits / 2`` positions (every text takes
+        more than half a bit per byte) and pick the ladder from the prefixes they needed.
+
+        Their encodings are kept: each records its own context length.
+        """
         lengths = np.diff(offsets)
         step = self.plan.length_step
         top = max(round_up(int(lengths.max()), step), step)
-        sample = np.arange(_calibration_size(len(lengths)))
-        done = self._stream_pass(flat, offsets, sample, top, worker)
+        doubling = [min(round_up(max(self.kept_bits // 2, 1), step), top)]
+        while doubling[-1] < top:
+            doubling.append(min(2 * doubling[-1], top))
+        sample = list(range(_calibration_size(len(lengths))))
+        done = self._climb(flat, offsets, sample, self._ladders(lengths, tuple(doubling)), worker, on_done)
         needed = [self._stream_needed(result, int(lengths[i]), step) for i, result in done.items()]
         self.rungs = plan_context_lengths(np.array(needed), np.arange(step, top + 1, step))
         return done
@@ -285,28 +311,39 @@ class Encoder:
         lengths = np.diff(offsets)
         done: dict[int, object] = {}
         if self.plan.mode == "auto" and self.rungs is None and self.kept_bits is not None:
-            done = self._calibrate_stream(flat, offsets, worker)
-            for i in done:
-                on_done and on_done(1)
+            done = self._calibrate_stream(flat, offsets, worker, on_done)
         ladders = self._stream_lengths(lengths)
-        level = {i: 0 for i in range(len(lengths)) if i not in done}
+        done.update(self._climb(flat, offsets, [i for i in range(len(lengths)) if i not in done], ladders, worker,
+                                on_done))
+        return [done[i] for i in range(len(lengths))]
+
+    def _ladders(self, lengths: np.ndarray, rungs: tuple[int, ...]) -> list[tuple[int, ...]]:
+        saved, self.rungs = self.rungs, rungs
+        try:
+            return self._stream_lengths(lengths)
+        finally:
+            self.rungs = saved
+
+    def _climb(self, flat, offsets, indices, ladders, worker, on_done) -> dict[int, object]:
+        """Code examples ``indices``, each up its ladder until accepted; calls of one length go together."""
+        done: dict[int, object] = {}
+        level = {i: 0 for i in indices}
         while level:
             by_length: dict[int, list[int]] = {}
             for i, k in level.items():
                 by_length.setdefault(ladders[i][k], []).append(i)
             next_level = {}
             for length in sorted(by_length):
-                idx = np.array(by_length[length])
-                results = self._stream_pass(flat, offsets, idx, length, worker)
-                for i in idx:
-                    if int(i) in results:
-                        done[int(i)] = results[int(i)]
+                results = self._stream_pass(flat, offsets, np.array(by_length[length]), length, worker)
+                for i in by_length[length]:
+                    if i in results:
+                        done[i] = results[i]
                         on_done and on_done(1)
                     else:
-                        next_level[int(i)] = level[int(i)] + 1
+                        next_level[i] = level[i] + 1
                         self.stats.escalations += 1
             level = next_level
-        return [done[i] for i in range(len(lengths))]
+        return done
 
     def _stream_pass(self, flat, offsets, idx, length: int, worker) -> dict:
         """Code examples ``idx`` from calls of ``length`` positions; the accepted results by example.
@@ -435,15 +472,16 @@ class Encoder:
         ladder = self.window_ladder()
         n = len(offsets) - 1
         rows = rows_per_call(self.source, ladder[0], self.batch_size)
-        split = 2 if n >= 2 * rows else 1  # two groups overlap one's M1 call with the other's coding
-        groups = [_WindowGroup(part, offsets, self.kept_bits, self.method) for part in np.array_split(np.arange(n), split)]
+        split = 2 if n >= 4 * rows else 1  # two groups overlap one's M1 call with the other's coding
+        groups = [_WindowGroup(part, offsets, self.kept_bits, self.method, admit_all=False)
+                  for part in np.array_split(np.arange(n), split)]
         inflight: dict[int, tuple] = {}
         for g, group in enumerate(groups):
             inflight[g] = self._submit_window_step(flat, group, ladder, worker)
         while inflight:
             for g in list(inflight):
                 self._finish_window_step(flat, groups[g], ladder, worker, *inflight.pop(g))
-                if groups[g].active().size:
+                if groups[g].active().size or groups[g].waiting_to_start():
                     inflight[g] = self._submit_window_step(flat, groups[g], ladder, worker)
                 on_done and on_done(groups[g].take_finished())
         results: list = [None] * n
@@ -453,24 +491,27 @@ class Encoder:
         return results
 
     def _submit_window_step(self, flat, group, ladder, worker):
-        """The source calls of one step of a group: per rung, its examples' next window.
+        """The source calls of one step of a group: per rung, windows whose next row that rung holds.
 
-        An example starts a window at the rung holding the window's first row. A window that ran past its
-        rung waits at the next rung until a full call's worth of such windows has gathered (or nothing else
-        is left to compute): small calls would be mostly padding rows.
+        Calls are padded to whole chunks of rows, so every call takes whole chunks only: the group admits
+        new examples until the first rung's call is full (continuous batching), and windows that ran past
+        their rung, or start at a later one (reset=k > 1), wait there until a chunk's worth has gathered.
+        Once no example is left to admit, the first rung's rows go however few (the tail), and the other
+        rungs' rows once the first rung has none left.
         """
+        full = rows_per_call(self.source, ladder[0], self.batch_size)
+        group.admit(full - int(np.count_nonzero(group.rung_of(group.active(), ladder) == 0)))
         active = group.active()
-        waiting = active[group.level[active] >= 0]
-        fresh = active[group.level[active] < 0]
-        rel = group.pos[fresh] - group.ctx[fresh]
+        levels = group.rung_of(active, ladder)
+        tail = not group.waiting_to_start() and np.count_nonzero(levels == 0) < full
+        idle = not np.count_nonzero(levels == 0)
         calls = []
-        levels = np.searchsorted(np.array(ladder), rel, side="right")
         for k in np.unique(levels):
-            sel = fresh[levels == k]
-            calls.append((sel, int(k), worker.submit(self._window_segments(flat, group, sel, ladder[k]))))
-        for k in np.unique(group.level[waiting]):
-            sel = waiting[group.level[waiting] == k]
-            if len(sel) >= rows_per_call(self.source, ladder[k], self.batch_size) or not fresh.size:
+            sel = active[levels == k]
+            if not (idle or (tail and k == 0)):  # whole calls only: the rows furthest behind go first
+                chunk = rows_per_call(self.source, ladder[k], self.batch_size)
+                sel = sel[np.argsort(group.n[sel], kind="stable")[: len(sel) // chunk * chunk]]
+            if len(sel):
                 calls.append((sel, int(k), worker.submit(self._window_segments(flat, group, sel, ladder[k]))))
         return (calls,)
 
@@ -496,7 +537,8 @@ class Encoder:
 class _WindowGroup:
     """Examples coded window by window in lock-step, held in arrays (no per-window Python objects)."""
 
-    def __init__(self, examples: np.ndarray, offsets: np.ndarray, kept_bits: int | None, method: MethodSpec):
+    def __init__(self, examples: np.ndarray, offsets: np.ndarray, kept_bits: int | None, method: MethodSpec,
+                 admit_all: bool = True):
         self.examples = np.asarray(examples, dtype=np.int64)
         self.method = method
         b = method.window_bits
@@ -517,9 +559,25 @@ class _WindowGroup:
         self.level = np.full(len(self.examples), -1, dtype=np.int64)  # rung a window waits at (-1: none)
         self.partial: dict[int, np.ndarray] = {}  # its rows from the lower rungs
         self._reported = np.zeros(len(self.examples), dtype=bool)
+        self.admitted = np.full(len(self.examples), admit_all)
+        self._next = len(self.examples) if admit_all else 0
 
     def active(self) -> np.ndarray:
-        return np.flatnonzero((self.pos < self.stop) & (self.n < self.wanted))
+        return np.flatnonzero(self.admitted & (self.pos < self.stop) & (self.n < self.wanted))
+
+    def waiting_to_start(self) -> bool:
+        return self._next < len(self.examples)
+
+    def admit(self, count: int) -> None:
+        """Admit the next ``count`` examples (in order; they start at their first window)."""
+        stop = min(self._next + max(count, 0), len(self.examples))
+        self.admitted[self._next:stop] = True
+        self._next = stop
+
+    def rung_of(self, rows: np.ndarray, ladder: tuple[int, ...]) -> np.ndarray:
+        """The rung each row's next window is computed at: where it waits, else the one holding its first row."""
+        fresh = np.searchsorted(np.array(ladder), self.pos[rows] - self.ctx[rows], side="right")
+        return np.where(self.level[rows] >= 0, self.level[rows], fresh)
 
     def advance(self, rows: np.ndarray, out_bits, counts, kinds, symbol_bits, keep_symbol_bits: bool) -> None:
         """Record one finished window for each of ``rows`` and move them on."""
@@ -541,7 +599,8 @@ class _WindowGroup:
             self.ctx[rows[restart]] = self.pos[rows[restart]]
 
     def take_finished(self) -> int:
-        finished = ~self._reported & ~np.isin(np.arange(len(self.examples)), self.active())
+        """How many examples finished since the last call (for progress bars)."""
+        finished = ~self._reported & self.admitted & ((self.pos >= self.stop) | (self.n >= self.wanted))
         self._reported |= finished
         return int(finished.sum())
 

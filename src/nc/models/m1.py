@@ -13,6 +13,7 @@ records them). ``positions_evaluated`` counts the positions computed, padding ro
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ import numpy as np
 
 from nc.models.sizes import ModelSize
 from nc.models.transformer import DecoderLM
+
+log = logging.getLogger(__name__)
 
 ALPHABET_SIZE = 256
 DEFAULT_CHUNK_ROWS = 64
@@ -62,6 +65,7 @@ class M1Source:
         self.chunk_rows = int(chunk_rows)
         self.call_memory_mb = call_memory_mb
         self.max_rows = max_rows
+        self._over_budget: set[int] = set()  # lengths already warned about
         self.positions_evaluated = 0
         self._params = jax.device_put(params, jax.local_devices()[0])
         self._probs = jax.jit(lambda p, x: jax.nn.softmax(model.apply({"params": p}, x).astype(jnp.float32), axis=-1))
@@ -72,7 +76,12 @@ class M1Source:
         if self.call_memory_mb is None:
             rows = self.chunk_rows
         else:
-            rows = max(1, int(self.call_memory_mb * 2**20) // call_bytes_per_row(self.model.size, max(length, 1)))
+            per_row = call_bytes_per_row(self.model.size, max(length, 1))
+            if per_row > self.call_memory_mb * 2**20 and length not in self._over_budget:
+                self._over_budget.add(length)
+                log.warning("M1 call of %d positions: one row needs ~%.0f MB, over coding.m1_call_mb=%g; "
+                            "calling one row at a time", length, per_row / 2**20, self.call_memory_mb)
+            rows = max(1, int(self.call_memory_mb * 2**20) // per_row)
             rows = rows - rows % 8 if rows >= 8 else rows
         return max(1, min(rows, self.max_rows)) if self.max_rows is not None else rows
 

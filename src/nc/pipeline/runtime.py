@@ -7,8 +7,10 @@ the same executable the compiler would build, so results do not depend on whethe
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import resource
 from pathlib import Path
 
 # Libraries that log every checkpoint step or backend probe at INFO.
@@ -49,7 +51,29 @@ def enable_jax_compile_cache(cache_dir: str | os.PathLike | None = None) -> Path
     return path
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB.
+
+    Linux's ``VmHWM`` (the high-water mark of this program's memory): ``ru_maxrss`` would also count the
+    memory of the Snakemake process the job was forked from, which Linux carries across ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def log_peak_rss() -> None:
+    """The job's last log line: its exact peak memory (Snakemake's benchmark files sample it every 0.5-30 s)."""
+    logging.getLogger("nc.pipeline.runtime").info("peak_rss_mb=%.1f", peak_rss_mb())
+
+
 def setup_job(log_path: str | os.PathLike | None) -> None:
     """Everything a workflow job needs before it calls its ``nc.pipeline.steps`` function."""
     configure_logging(log_path)
     enable_jax_compile_cache()
+    atexit.register(log_peak_rss)
