@@ -271,10 +271,10 @@ class Encoder:
         return self.call_source(source, segments)
 
     # ------------------------------------------------------------------ stream contexts
-    def _stream_lengths(self, lengths: np.ndarray) -> list[tuple[int, ...]]:
-        """The ladder each example climbs."""
+    def _stream_lengths(self, lengths: np.ndarray, rungs: tuple[int, ...] | None) -> list[tuple[int, ...]]:
+        """The ladder each example climbs from the planned ``rungs`` (None: whole contexts)."""
         step = self.plan.length_step
-        if self.rungs is None and self.plan.mode == "none":
+        if rungs is None and self.plan.mode == "none":
             return [(int(n),) for n in lengths]
         out = []
         for n in lengths:
@@ -282,7 +282,7 @@ class Encoder:
             if self.kept_bits is None:
                 out.append((top,))
                 continue
-            out.append(escalation_ladder([r for r in self.rungs if r < n], int(n), top))
+            out.append(escalation_ladder([r for r in rungs if r < n], int(n), top))
         return out
 
     def _calibrate_stream(self, flat, offsets, worker, on_done) -> dict[int, object]:
@@ -294,11 +294,9 @@ class Encoder:
         lengths = np.diff(offsets)
         step = self.plan.length_step
         top = max(round_up(int(lengths.max()), step), step)
-        doubling = [min(round_up(max(self.kept_bits // 2, 1), step), top)]
-        while doubling[-1] < top:
-            doubling.append(min(2 * doubling[-1], top))
+        first = (min(round_up(max(self.kept_bits // 2, 1), step), top),)  # escalation_ladder doubles from it
         sample = list(range(_calibration_size(len(lengths))))
-        done = self._climb(flat, offsets, sample, self._ladders(lengths, tuple(doubling)), worker, on_done)
+        done = self._climb(flat, offsets, sample, self._stream_lengths(lengths, first), worker, on_done)
         needed = [self._stream_needed(result, int(lengths[i]), step) for i, result in done.items()]
         self.rungs = plan_context_lengths(np.array(needed), np.arange(step, top + 1, step))
         return done
@@ -312,17 +310,10 @@ class Encoder:
         done: dict[int, object] = {}
         if self.plan.mode == "auto" and self.rungs is None and self.kept_bits is not None:
             done = self._calibrate_stream(flat, offsets, worker, on_done)
-        ladders = self._stream_lengths(lengths)
+        ladders = self._stream_lengths(lengths, self.rungs)
         done.update(self._climb(flat, offsets, [i for i in range(len(lengths)) if i not in done], ladders, worker,
                                 on_done))
         return [done[i] for i in range(len(lengths))]
-
-    def _ladders(self, lengths: np.ndarray, rungs: tuple[int, ...]) -> list[tuple[int, ...]]:
-        saved, self.rungs = self.rungs, rungs
-        try:
-            return self._stream_lengths(lengths)
-        finally:
-            self.rungs = saved
 
     def _climb(self, flat, offsets, indices, ladders, worker, on_done) -> dict[int, object]:
         """Code examples ``indices``, each up its ladder until accepted; calls of one length go together."""
