@@ -48,7 +48,7 @@ def train_tokens_per_s(name: str, batch: int, seq_len: int, vocab: int, steps: i
     optimizer = make_optimizer(1.0, 10_000)
     replicated = replicated_sharding(mesh)
     state = jax.jit(lambda: init_train_state(model, optimizer, 0), out_shardings=replicated)()
-    step = make_train_step(model, optimizer, 1e-4, replicated)
+    step = make_train_step(model, optimizer, 1e-4, replicated, replicated)
     rng = np.random.default_rng(0)
     tokens, mask = shard_batch(mesh, rng.integers(0, vocab, (batch, seq_len)).astype(np.int32),
                                np.ones((batch, seq_len), bool))
@@ -76,7 +76,7 @@ def output_layer_step_ms(vocab: int, batch: int, seq_len: int, steps: int, repea
     model = build_model(model_size("t1"), vocab)
     optimizer = make_optimizer(1.0, 10_000)
     replicated = replicated_sharding(data_mesh())
-    nc_step = make_train_step(model, optimizer, 1e-4, replicated)
+    nc_step = make_train_step(model, optimizer, 1e-4, replicated, replicated)
 
     @jax.jit
     def textbook_step(state, tokens, mask):

@@ -30,7 +30,10 @@ wildcard_constraints:
     **WILDCARD_PATTERNS,
 
 
-RESOURCE_KEYWORDS = {"mem_mb": "mem_mb", "runtime": "runtime", "cpus_per_task": "cpus_per_task", "gpu": "gpus"}
+# Snakemake resource -> key of config.resources. `nodes` pins a job to one node unless it asks for more;
+# a job's processes (`tasks`) reach its script as a parameter (nc.pipeline.launch starts them).
+RESOURCE_KEYWORDS = {"mem_mb": "mem_mb", "runtime": "runtime", "cpus_per_task": "cpus_per_task", "gpu": "gpus",
+                     "nodes": "nodes"}
 
 
 def resources_of(rule_name, size=None):

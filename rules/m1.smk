@@ -11,6 +11,7 @@ rule train_m1:
     params:
         m1=config["m1"],
         run_dir=lambda wildcards, output: os.path.dirname(output.eval),
+        processes=rule_resources(config, "train_m1"),
     threads: threads_of("train_m1")
     resources:
         **resources_of("train_m1"),

@@ -10,6 +10,7 @@ rule train_m2:
     params:
         m2=config["m2"],
         run_dir=lambda wildcards, output: os.path.dirname(output.eval),
+        processes=lambda wildcards: rule_resources(config, "train_m2", wildcards.size),
     group: cluster_group("train_m2")
     threads: threads_of("train_m2")
     resources:

@@ -1,17 +1,21 @@
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
 from conftest import make_dataset
 from nc.models.sizes import model_size
 from nc.train import TrainConfig, train_lm
+from nc.train.preemption import CheckpointClock, TrainingStopped
+from nc.train.run import load_trained
 
 SIZE = model_size("s1")
 
@@ -52,7 +56,7 @@ def test_resume_reproduces_uninterrupted_run_bit_for_bit(tmp_path, toy_data):
     train_lm(train, valid, SIZE, config(8), tmp_path / "full", window_tokens=2, progress=False)
     train_lm(train, valid, SIZE, config(5), tmp_path / "resumed", window_tokens=2, progress=False)
     # A crash after logging step 6 but before its checkpoint leaves a stale row: resume must drop it.
-    with open(tmp_path / "resumed" / "metrics.csv", "a") as f:
+    with open(tmp_path / "resumed" / "history" / "metrics.csv", "a") as f:
         f.write("6,9.0,0,0,0,0,0,0\n")
     train_lm(train, valid, SIZE, config(8), tmp_path / "resumed", window_tokens=2, progress=False)
     full, resumed = (read_csv(tmp_path / d / "metrics.csv") for d in ("full", "resumed"))
@@ -62,6 +66,76 @@ def test_resume_reproduces_uninterrupted_run_bit_for_bit(tmp_path, toy_data):
     # The first leg ended at step 5, which (as every run's last step) was evaluated too.
     resumed_evals = read_csv(tmp_path / "resumed" / "evals.csv")
     assert [r for r in resumed_evals if r["step"] != "5"] == read_csv(tmp_path / "full" / "evals.csv")
+
+
+class SignalOnRead:
+    """Training rows that send this process ``signum`` when batch number ``at`` is read (during that step)."""
+
+    def __init__(self, ds, at: int, signum=signal.SIGTERM):
+        self.ds, self.at, self.signum, self.reads = ds, at, signum, 0
+
+    def rows(self, indices):
+        self.reads += 1
+        if self.reads == self.at:
+            os.kill(os.getpid(), self.signum)
+        return self.ds.rows(indices)
+
+    def __len__(self):
+        return len(self.ds)
+
+    def __getattr__(self, name):
+        return getattr(self.ds, name)
+
+
+def assert_same_params(a, b):
+    leaves_a, leaves_b = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    assert len(leaves_a) == len(leaves_b)
+    for x, y in zip(leaves_a, leaves_b):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1])
+def test_stop_signal_checkpoints_and_the_rerun_matches_an_uninterrupted_run(tmp_path, toy_data, signum):
+    train, valid = toy_data
+    cfg = config(10, checkpoint_every=100)  # no scheduled checkpoint before the last step
+    train_lm(train, valid, SIZE, cfg, tmp_path / "full", window_tokens=2, progress=False)
+    handler = signal.getsignal(signum)
+    with pytest.raises(TrainingStopped, match=signal.Signals(signum).name) as stopped:
+        train_lm(SignalOnRead(train, 6, signum), valid, SIZE, cfg, tmp_path / "cut", window_tokens=2, progress=False)
+    assert stopped.value.step == 6
+    assert not (tmp_path / "cut" / "evals.csv").exists()  # published only when the run is complete
+    history = read_csv(tmp_path / "cut" / "history" / "evals.csv")
+    assert [r["step"] for r in history] == ["4"]  # kept beside the checkpoint of step 6
+    assert signal.getsignal(signum) == handler  # the run's handler is gone with the run
+    train_lm(train, valid, SIZE, cfg, tmp_path / "cut", window_tokens=2, progress=False)
+    assert read_csv(tmp_path / "cut" / "evals.csv") == read_csv(tmp_path / "full" / "evals.csv")
+    full, cut = (read_csv(tmp_path / d / "metrics.csv") for d in ("full", "cut"))
+    assert [(r["step"], r["loss"]) for r in cut] == [(r["step"], r["loss"]) for r in full]
+    assert_same_params(load_trained(tmp_path / "cut").params, load_trained(tmp_path / "full").params)
+
+
+def test_checkpoint_clock_is_due_after_its_interval():
+    now = [0.0]
+    clock = CheckpointClock(0.5, clock=lambda: now[0])
+    assert not clock.due()
+    now[0] = 29.0
+    assert not clock.due()
+    now[0] = 30.0
+    assert clock.due()
+    clock.reset()
+    assert not clock.due()
+    assert not CheckpointClock(0, clock=lambda: now[0] + 1e9).due()
+    with pytest.raises(ValueError, match="checkpoint_every_min"):
+        CheckpointClock(-1)
+
+
+def test_wall_clock_cadence_checkpoints_between_scheduled_steps(tmp_path, toy_data):
+    train, valid = toy_data
+    # A cadence far below a step's duration: every step is checkpointed (keep_checkpoints bounds the disk).
+    cfg = config(5, checkpoint_every=100, checkpoint_every_min=1e-9, keep_checkpoints=10)
+    train_lm(train, valid, SIZE, cfg, tmp_path, progress=False)
+    steps = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())
+    assert steps == [1, 2, 3, 4, 5]
 
 
 def test_resume_rejects_changed_hyperparameters(tmp_path, toy_data):

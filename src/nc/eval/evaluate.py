@@ -20,7 +20,7 @@ from nc.data.dataset import TokenRows
 from nc.eval import metrics
 from nc.models.transformer import DecoderLM
 from nc.train.losses import token_losses
-from nc.train.sharding import check_batch_divisible, data_mesh, replicated_sharding, shard_batch
+from nc.train.sharding import check_batch_divisible, data_mesh, place_params, process_rows, shard_batch
 
 
 def padded_batch(ds: TokenRows, rows: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +31,15 @@ def padded_batch(ds: TokenRows, rows: np.ndarray, batch_size: int) -> tuple[np.n
     tokens[: len(rows)] = part.tokens
     mask[: len(rows)] = part.loss_mask()
     return tokens, mask
+
+
+def process_batch(ds: TokenRows, rows: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """This process's share (``process_rows``) of the padded batch of ``rows``: in a multi-process job
+    each process reads only its own examples."""
+    slots = np.full(batch_size, -1, np.int64)
+    slots[: len(rows)] = rows
+    mine = process_rows(slots)
+    return padded_batch(ds, mine[mine >= 0], len(mine))
 
 
 def make_eval_step(model: DecoderLM):
@@ -52,7 +61,9 @@ def evaluate_params(
 ) -> dict[str, float]:
     """Loss, accuracy, bits/byte (and per-window-position accuracy) of ``params`` on ``valid``.
 
-    ``eval_step`` comes from ``make_eval_step``; ``params`` may be replicated on ``mesh``.
+    ``eval_step`` comes from ``make_eval_step``; ``params`` may be laid out on ``mesh`` (replicated or
+    sharded), other arrays are replicated onto it. Padding rows come last, so a process's scored rows
+    are a prefix of its share.
     """
     if eval_batches < 1 or batch_size < 1:
         raise ValueError(f"eval_batches ({eval_batches}) and batch_size ({batch_size}) must be >= 1")
@@ -62,12 +73,12 @@ def evaluate_params(
         raise ValueError("the validation dataset is empty")
     mesh = data_mesh() if mesh is None else mesh
     check_batch_divisible(batch_size, mesh, "eval batch_size")
-    params = jax.device_put(params, replicated_sharding(mesh))
+    params = place_params(params, mesh)
     num_examples = min(len(valid), eval_batches * batch_size)
     totals = {k: np.zeros(valid.seq_len, np.float64) for k in ("loss", "correct", "count")}
     for start in range(0, num_examples, batch_size):
         rows = np.arange(start, min(start + batch_size, num_examples))
-        tokens, mask = shard_batch(mesh, *padded_batch(valid, rows, batch_size))
+        tokens, mask = shard_batch(mesh, *process_batch(valid, rows, batch_size))
         sums = jax.device_get(eval_step(params, tokens, mask))
         for key in totals:
             totals[key] += sums[key]
@@ -107,20 +118,21 @@ def per_position_accuracy(correct: np.ndarray, count: np.ndarray, window_tokens:
 
 def evaluate_run(
     run_dir, valid: TokenRows, *, eval_batches: int, batch_size: int, window_tokens: int | None = None,
-    m1_size: str | None = None,
+    m1_size: str | None = None, sharding=None,
 ) -> dict[str, Any]:
     """Evaluate the latest checkpoint of a ``train_lm`` run on ``valid``.
 
     Returns the metrics of ``evaluate_params`` plus ``step``, ``size``, ``method``,
     ``mflops_per_byte`` (2 N_M2 / ratio + 2 N_M1, nominal sizes), ``uniform_bits_per_byte`` and the
     parameter counts used. N_M1 counts only for methods that run M1 (AC, EqualInfoAC); its size is
-    ``m1_size``, else ``valid.meta['m1_size']``, else the paper's 3m.
+    ``m1_size``, else ``valid.meta['m1_size']``, else the paper's 3m. ``sharding``: where the restored
+    parameters are placed (``load_trained``; a multi-process job passes its mesh's).
     """
     from nc.methods import parse_method
     from nc.models.sizes import PAPER_M1_SIZE, model_size
     from nc.train.run import load_trained  # nc.train imports this module: import on use
 
-    run = load_trained(run_dir)
+    run = load_trained(run_dir, sharding=sharding)
     if run.config["vocab_size"] != valid.vocab_size:
         raise ValueError(f"run vocab_size {run.config['vocab_size']} != validation vocab_size {valid.vocab_size}")
     result = evaluate_params(make_eval_step(run.model), run.params, valid, eval_batches=eval_batches,

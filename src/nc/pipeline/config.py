@@ -112,6 +112,22 @@ def check_config(config: Mapping[str, Any]) -> None:
         if study["sizes"] != "all":
             for i, size in enumerate(study["sizes"]):
                 _check_size(f"m2.studies.{study_name}.sizes[{i}]", size)
+    for size in config["m2"]["sizes"]:
+        _check_processes(f"resources.train_m2 ({size})", rule_resources(config, "train_m2", size),
+                         config["m2"]["batch_size"])
+    _check_processes("resources.train_m1", rule_resources(config, "train_m1"), config["m1"]["batch_size"])
+
+
+def _check_processes(key: str, spec: Mapping[str, int], batch_size: int) -> None:
+    """A multi-process training job: one process per node, the GPUs and the batch split evenly."""
+    tasks, nodes, gpus = spec["tasks"], spec["nodes"], spec["gpus"]
+    if tasks % nodes:
+        raise ValueError(f"{key}: tasks={tasks} must be a multiple of nodes={nodes} (processes per node)")
+    if gpus and gpus % tasks:
+        raise ValueError(f"{key}: gpus={gpus} must be a multiple of tasks={tasks} (GPUs per process)")
+    devices = gpus or tasks
+    if batch_size % devices:
+        raise ValueError(f"{key}: the batch of {batch_size} rows does not split over {devices} devices")
 
 
 def _check_size(key: str, name: str) -> None:
@@ -153,7 +169,8 @@ def seq2seq_slugs(config: Mapping[str, Any]) -> list[str]:
 
 def rule_resources(config: Mapping[str, Any], rule: str, size: str | None = None,
                    slug: str | None = None) -> dict[str, int]:
-    """Resources of ``rule`` (for train_m2: of model ``size``), falling back to ``resources.default``.
+    """Resources of ``rule`` (for train_m2: of model ``size``), falling back to ``resources.default``;
+    ``nodes`` and ``tasks`` default to 1 (a job pinned to one node, one process).
 
     Jobs of ``M1_METHOD_RULES`` for a method without M1 (``slug``) ask for no GPU: they never use one.
     """
@@ -161,9 +178,16 @@ def rule_resources(config: Mapping[str, Any], rule: str, size: str | None = None
     spec = dict(resources.get(rule, resources["default"]))
     if rule == "train_m2":
         spec = dict(spec.get("by_size", {}).get(size, spec["default"]))
+    spec = {"nodes": 1, "tasks": 1, **spec}
     if rule in M1_METHOD_RULES and slug is not None and not parse_method(slug).uses_m1:
         spec["gpus"] = 0
     return spec
+
+
+def training_layout(m2: Mapping[str, Any], size: str) -> dict[str, Any]:
+    """{'layout', 'remat'} of M2 model ``size`` from the config's ``m2`` section (``m2.parallelism``)."""
+    parallelism = m2["parallelism"]
+    return dict(parallelism.get("by_size", {}).get(size, parallelism["default"]))
 
 
 def corpus_part_params(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,9 +25,12 @@ def default_jax_cache_dir() -> Path:
 
 
 def configure_logging(log_path: str | os.PathLike | None) -> None:
-    """INFO-level logging of nc to ``log_path`` (stderr when None); third-party chatter at WARNING."""
+    """INFO-level logging of nc to ``log_path`` (stderr when None); third-party chatter at WARNING.
+
+    Replaces handlers that imported libraries (absl) may have put on the root logger first.
+    """
     logging.basicConfig(filename=log_path, level=logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
     logging.captureWarnings(True)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -31,9 +31,10 @@ from nc.methods import MethodSpec, parse_method
 
 log = logging.getLogger(__name__)
 
+DEVICE_COLUMNS = ["backend", "device_kind", "device_count", "process_count", "jax_version", "jaxlib_version"]
 RUN_COLUMNS = ["method", "paper_label", "slug", "kind", "token_bits", "window_bits", "size", "nominal_params",
                "variant", "seed", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte", "compression_ratio",
-               "mflops_per_byte", "eval_tokens", "eval_bytes"]
+               "mflops_per_byte", "eval_tokens", "eval_bytes", *DEVICE_COLUMNS]
 COMPRESSION_COLUMNS = ["method", "paper_label", "slug", "kind", "token_bits", "window_bits", "compression_ratio",
                        "bit_compression_ratio", "tokens", "bytes", "vocab_size", "uniform_bits_per_byte",
                        "unigram_bits_per_byte", "side_info_bits_per_example", "m1_positions_per_kept_byte"]
@@ -92,26 +93,50 @@ def _train_config(cfg: Mapping[str, Any], seed: int, **extra):
 
     return TrainConfig(steps=cfg["steps"], batch_size=cfg["batch_size"], lr_constant=cfg["learning_rate"],
                        warmup_steps=cfg["warmup_steps"], z_loss=cfg["z_loss"], eval_batches=cfg["eval_batches"],
+                       checkpoint_every=max(1, cfg["steps"] // 4), checkpoint_every_min=cfg["checkpoint_every_min"],
                        seed=seed, **extra)
 
 
+def _training_job(gpus: int):
+    """Join the job's process group and check its devices: a job that asked for GPUs never trains on the
+    CPU. Returns the mesh every process shares."""
+    from nc.train.distributed import initialize_processes, require_devices
+    from nc.train.sharding import data_mesh
+
+    initialize_processes()
+    require_devices(gpus)
+    return data_mesh()
+
+
+def _write_run_eval(eval_path: str | Path, result: dict[str, Any]) -> None:
+    """eval.json with what ran where (``device_provenance``), written by process 0 of the job."""
+    from nc.train.distributed import device_provenance, is_main_process
+
+    if is_main_process():
+        write_json(eval_path, {**result, "devices": device_provenance()})
+
+
 def train_m1(train_manifest: str | Path, valid_manifest: str | Path, m1: Mapping[str, Any], run_dir: str | Path,
-             eval_path: str | Path, progress: bool = True) -> dict[str, Any]:
+             eval_path: str | Path, progress: bool = True, gpus: int = 0) -> dict[str, Any]:
     """Train the byte-level M1 on packed ``m1.seq_len``-byte rows of m1_train; write its validation eval.json.
 
     Rows are read on demand in a seeded order (``nc.train.data_order``): memory does not grow with the split.
+    ``gpus``: what the job requested (``require_devices``).
     """
     from nc.models.sizes import model_size
     from nc.train import train_lm
+    from nc.train.sharding import replicated_sharding
 
     evaluate_run = _eval_api().evaluate_run
 
+    mesh = _training_job(gpus)
     train = PackedByteRows(ExampleSplit(train_manifest), m1["seq_len"])
     valid = PackedByteRows(ExampleSplit(valid_manifest), m1["seq_len"])
-    cfg = _train_config(m1, m1["seed"], checkpoint_every=max(1, m1["steps"] // 4))
+    cfg = _train_config(m1, m1["seed"])
     train_lm(train, valid, model_size(m1["size"]), cfg, run_dir, progress=progress)
-    result = evaluate_run(run_dir, valid, eval_batches=m1["eval_batches"], batch_size=m1["batch_size"])
-    write_json(eval_path, result)
+    result = evaluate_run(run_dir, valid, eval_batches=m1["eval_batches"], batch_size=m1["batch_size"],
+                          sharding=replicated_sharding(mesh))
+    _write_run_eval(eval_path, result)
     return result
 
 
@@ -328,17 +353,23 @@ def window_tokens(method: MethodSpec) -> int | None:
 
 
 def train_m2(train_manifest: str | Path, valid_manifest: str | Path, run_dir: str | Path, eval_path: str | Path, *,
-             size: str, variant: str, seed: int, m2: Mapping[str, Any], progress: bool = True) -> dict[str, Any]:
-    """Train one M2 run and write eval.json (final validation metrics, FLOPs/byte, run identity).
+             size: str, variant: str, seed: int, m2: Mapping[str, Any], progress: bool = True,
+             gpus: int = 0) -> dict[str, Any]:
+    """Train one M2 run and write eval.json (final validation metrics, FLOPs/byte, run identity, devices).
 
     Training rows are read from the method's shards in place; the (small) validation split is held in memory.
     ``bytematched`` trains and evaluates on the first half of each sequence (Table 6: 512 -> 256 tokens).
+    The train state's layout and remat come from ``m2.parallelism`` for ``size``; ``gpus``: what the job
+    requested (``require_devices``).
     """
     from nc.models.sizes import model_size
+    from nc.pipeline.config import training_layout
     from nc.train import train_lm
+    from nc.train.sharding import replicated_sharding
 
     evaluate_run = _eval_api().evaluate_run
 
+    mesh = _training_job(gpus)
     train = load_token_dataset(train_manifest)
     valid_rows = load_token_dataset(valid_manifest)
     valid = valid_rows.rows(np.arange(len(valid_rows)))
@@ -346,12 +377,12 @@ def train_m2(train_manifest: str | Path, valid_manifest: str | Path, run_dir: st
         train, valid = TruncatedRows(train, train.seq_len // 2), truncate_dataset(valid, valid.seq_len // 2)
     method = parse_method(valid.meta["method"])
     windows = window_tokens(method) if variant == "default" else None
-    cfg = _train_config(m2, seed, eval_every=m2["eval_every"], checkpoint_every=max(1, m2["steps"] // 4))
+    cfg = _train_config(m2, seed, eval_every=m2["eval_every"], **training_layout(m2, size))
     train_lm(train, valid, model_size(size), cfg, run_dir, window_tokens=windows, progress=progress)
     result = evaluate_run(run_dir, valid, eval_batches=m2["eval_batches"], batch_size=m2["batch_size"],
-                          window_tokens=windows)
+                          window_tokens=windows, sharding=replicated_sharding(mesh))
     result.update({"slug": method.slug, "variant": variant, "seed": int(seed), "task": valid.meta.get("task")})
-    write_json(eval_path, result)
+    _write_run_eval(eval_path, result)
     return result
 
 
@@ -390,7 +421,8 @@ def collect_summaries(eval_paths: Sequence[str | Path], stats_paths: Sequence[st
                      "loss_nats_per_token": result["loss"], "accuracy": result["accuracy"],
                      "bits_per_byte": result["bits_per_byte"], "compression_ratio": result["compression_ratio"],
                      "mflops_per_byte": result["mflops_per_byte"], "eval_tokens": result["tokens"],
-                     "eval_bytes": round(result["tokens"] * result["compression_ratio"])})
+                     "eval_bytes": round(result["tokens"] * result["compression_ratio"]),
+                     **{key: result.get("devices", {}).get(key) for key in DEVICE_COLUMNS}})
         with open(path.parent / "evals.csv", newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 evals.append({**ident, **row})

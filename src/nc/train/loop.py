@@ -4,18 +4,27 @@
 read on demand, batch by batch) and writes into ``run_dir``:
 
 * ``config.json``  - size, vocabulary, sequence length and the TrainConfig (checked on resume);
-* ``checkpoints/`` - orbax train states every ``checkpoint_every`` steps and at the end;
-* ``metrics.csv``  - step, loss (cross-entropy, nats/token), z_loss, accuracy, learning_rate,
+* ``checkpoints/`` - orbax train states every ``checkpoint_every`` steps, every ``checkpoint_every_min``
+                     minutes, on a stop signal (``nc.train.preemption``) and at the end;
+* ``history/metrics.csv`` - step, loss (cross-entropy, nats/token), z_loss, accuracy, learning_rate,
                      tokens (scored), tokens_per_s (input tokens incl. padding), elapsed_s;
-* ``evals.csv``    - step, loss, accuracy, bits_per_byte, tokens [+ acc_pos_1..k] on ``valid``.
+* ``history/evals.csv``   - step, loss, accuracy, bits_per_byte, tokens [+ acc_pos_1..k] on ``valid``;
+* ``metrics.csv``, ``evals.csv`` - copies of the history, published when the run reaches ``cfg.steps``.
 
-Calling it again on the same ``run_dir`` resumes from the latest checkpoint; with a larger
-``cfg.steps`` it continues the run. The loss curve of a resumed run equals that of an
-uninterrupted one bit for bit on CPU (same data order, same state, same compiled step).
+The history is rewritten with every checkpoint and kept beside it, outside the files a workflow declares
+as outputs (Snakemake deletes those when a job fails), so a run cut by a time limit keeps its evaluations.
+Calling ``train_lm`` again on the same ``run_dir`` resumes from the latest checkpoint; with a larger
+``cfg.steps`` it continues the run. Parameters, loss curve and evaluations of a resumed run equal those
+of an uninterrupted one bit for bit on CPU (same data order, same state, same compiled step).
+
+In a multi-process job (``nc.train.distributed``) every process runs ``train_lm``: each reads its share of
+every batch, all take part in checkpoints, and process 0 alone writes the config and the logs.
 """
 from __future__ import annotations
 
 import dataclasses
+import logging
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,22 +36,28 @@ import optax
 from tqdm.auto import tqdm
 
 from nc.data.dataset import TokenRows
-from nc.io import read_json, write_json
+from nc.io import read_json, write_json, write_text
 from nc.models.sizes import ModelSize
 from nc.models.transformer import build_model
 from nc.train.checkpoint import Checkpointer
 from nc.train.csv_log import CsvLog
 from nc.train.data_order import batch_indices
+from nc.train.distributed import any_process, device_provenance, is_main_process
 from nc.train.losses import training_loss
+from nc.train.preemption import CheckpointClock, StopSignals, TrainingStopped
 from nc.train.schedule import rsqrt_learning_rate
-from nc.train.sharding import check_batch_divisible, data_mesh, replicated_sharding, shard_batch
+from nc.train.sharding import (LAYOUTS, check_batch_divisible, data_mesh, process_rows, replicated_sharding,
+                               shard_batch, state_shardings)
 from nc.train.state import abstract_train_state, init_train_state, make_optimizer, resolve_dtype
+
+log = logging.getLogger(__name__)
+HISTORY_DIR = "history"
 
 METRIC_COLUMNS = ["step", "loss", "z_loss", "accuracy", "learning_rate", "tokens", "tokens_per_s", "elapsed_s"]
 EVAL_COLUMNS = ["step", "loss", "accuracy", "bits_per_byte", "tokens"]
 # Config keys that may change between a run and its resumption (they do not alter the trajectory).
 RESUMABLE_KEYS = {"steps", "eval_every", "eval_steps", "eval_batches", "eval_batch_size", "checkpoint_every",
-                  "log_every", "keep_checkpoints"}
+                  "checkpoint_every_min", "log_every", "keep_checkpoints"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,10 @@ class TrainConfig:
 
     eval_every: evaluate every this many steps (0: only at the end); eval_steps: extra steps to
     evaluate at (Table 13 reads earlier steps of the same run). The last step is always evaluated
-    and checkpointed. dtype: 'auto' (bfloat16 on GPU/TPU, float32 on CPU), 'float32' or 'bfloat16'.
+    and checkpointed; checkpoint_every_min > 0 also checkpoints after that many minutes of wall time.
+    dtype: 'auto' (bfloat16 on GPU/TPU, float32 on CPU), 'float32' or 'bfloat16'. layout: where the
+    train state lives ('replicated' or 'fsdp', ``nc.train.sharding``); remat: recompute activations
+    in the backward pass.
     """
 
     steps: int
@@ -65,11 +83,13 @@ class TrainConfig:
     eval_batches: int = 20
     eval_batch_size: int | None = None
     checkpoint_every: int = 1000
+    checkpoint_every_min: float = 0.0
     log_every: int = 10
     keep_checkpoints: int = 2
     seed: int = 0
     dtype: str = "auto"
     remat: bool = False
+    layout: str = "replicated"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "eval_steps", tuple(int(s) for s in self.eval_steps))
@@ -78,7 +98,7 @@ class TrainConfig:
         for key in positive:
             if int(getattr(self, key)) < 1:
                 raise ValueError(f"TrainConfig.{key} must be >= 1, got {getattr(self, key)!r}")
-        for key in ("eval_every", "z_loss", "lr_constant"):
+        for key in ("eval_every", "z_loss", "lr_constant", "checkpoint_every_min"):
             if getattr(self, key) < 0:
                 raise ValueError(f"TrainConfig.{key} must be >= 0, got {getattr(self, key)!r}")
         if self.eval_batch_size is not None and self.eval_batch_size < 1:
@@ -87,6 +107,8 @@ class TrainConfig:
         if bad:
             raise ValueError(f"TrainConfig.eval_steps must be >= 1, got {bad}")
         resolve_dtype(self.dtype)
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"TrainConfig.layout must be one of {LAYOUTS}, got {self.layout!r}")
 
     def is_eval_step(self, step: int) -> bool:
         return step == self.steps or step in self.eval_steps or bool(self.eval_every and step % self.eval_every == 0)
@@ -113,8 +135,9 @@ def _check_resumable(old: dict, new: dict, path: Path) -> None:
             raise ValueError(f"{path}: existing run has train.{key}={old['train'].get(key)!r}, new config has {value!r}")
 
 
-def make_train_step(model, optimizer: optax.GradientTransformation, z_loss: float, state_sharding):
-    """jit(state, tokens, mask) -> (new state, metrics); state replicated, batch sharded on 'data'."""
+def make_train_step(model, optimizer: optax.GradientTransformation, z_loss: float, state_sharding, stats_sharding):
+    """jit(state, tokens, mask) -> (new state, metrics); state laid out by ``state_sharding`` (a sharding or a
+    pytree of them), batch sharded on 'data', metrics on ``stats_sharding``."""
 
     def step_fn(state, tokens, mask):
         def objective(params):
@@ -126,14 +149,25 @@ def make_train_step(model, optimizer: optax.GradientTransformation, z_loss: floa
         params = optax.apply_updates(state["params"], updates)
         return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, stats
 
-    return jax.jit(step_fn, out_shardings=(state_sharding, state_sharding), donate_argnums=0)
+    return jax.jit(step_fn, out_shardings=(state_sharding, stats_sharding), donate_argnums=0)
+
+
+def _publish_history(run_dir: Path) -> None:
+    """Copy the finished run's history to ``run_dir/{metrics,evals}.csv`` (the files a workflow declares)."""
+    for name in ("metrics.csv", "evals.csv"):
+        source = run_dir / HISTORY_DIR / name
+        if source.exists():
+            write_text(run_dir / name, source.read_text(encoding="utf-8"))
 
 
 def train_lm(
     train: TokenRows, valid: TokenRows | None, size: ModelSize, cfg: TrainConfig, run_dir: str | Path,
     *, window_tokens: int | None = None, progress: bool = True,
 ) -> dict[str, Any]:
-    """Train (or resume) a run; returns {'step', 'loss', 'run_dir', 'eval': last evaluation or None}."""
+    """Train (or resume) a run; returns {'step', 'loss', 'run_dir', 'eval': last evaluation or None}.
+
+    Raises ``TrainingStopped`` after checkpointing when a stop signal arrives (``nc.train.preemption``).
+    """
     # nc.eval.evaluate builds on nc.train.losses / sharding: import on use so either package imports first.
     from nc.eval.evaluate import evaluate_params, make_eval_step
 
@@ -150,32 +184,36 @@ def train_lm(
     config = run_config(size, train, cfg)
     if (run_dir / "config.json").exists():
         _check_resumable(read_json(run_dir / "config.json"), config, run_dir)
-    write_json(run_dir / "config.json", config)
+    main = is_main_process()
+    if main:
+        write_json(run_dir / "config.json", config)
 
     model = build_model(size, train.vocab_size, resolve_dtype(cfg.dtype), remat=cfg.remat)
     optimizer = make_optimizer(cfg.lr_constant, cfg.warmup_steps)
-    replicated = replicated_sharding(mesh)
-    train_step = make_train_step(model, optimizer, cfg.z_loss, replicated)
+    shardings = state_shardings(abstract_train_state(model, optimizer), mesh, cfg.layout)
+    train_step = make_train_step(model, optimizer, cfg.z_loss, shardings, replicated_sharding(mesh))
     eval_step = make_eval_step(model)
-    metrics_log = CsvLog(run_dir / "metrics.csv", METRIC_COLUMNS)
+    metrics_log = CsvLog(run_dir / HISTORY_DIR / "metrics.csv", METRIC_COLUMNS)
     eval_columns = EVAL_COLUMNS + [f"acc_pos_{i + 1}" for i in range(window_tokens or 0)]
-    evals_log = CsvLog(run_dir / "evals.csv", eval_columns)
+    evals_log = CsvLog(run_dir / HISTORY_DIR / "evals.csv", eval_columns)
 
-    with Checkpointer(run_dir / "checkpoints", cfg.keep_checkpoints) as ckpt:
+    with Checkpointer(run_dir / "checkpoints", cfg.keep_checkpoints) as ckpt, StopSignals() as stop:
         start = ckpt.latest_step() or 0
         if start:
-            state = ckpt.restore(start, abstract_train_state(model, optimizer, replicated))
+            state = ckpt.restore(start, abstract_train_state(model, optimizer, shardings))
         else:
-            state = jax.jit(lambda: init_train_state(model, optimizer, cfg.seed), out_shardings=replicated)()
+            state = jax.jit(lambda: init_train_state(model, optimizer, cfg.seed), out_shardings=shardings)()
         metrics_log.resume(start)
         evals_log.resume(start)
+        log.info("train %s from step %d to %d: %s, layout %s, remat %s", size.name, start, cfg.steps,
+                 device_provenance(), cfg.layout, cfg.remat)
+        clock = CheckpointClock(cfg.checkpoint_every_min)
         last_eval = None
-        stats = None
-        bar = tqdm(range(start + 1, cfg.steps + 1), initial=start, total=cfg.steps, disable=not progress,
+        bar = tqdm(range(start + 1, cfg.steps + 1), initial=start, total=cfg.steps, disable=not (progress and main),
                    desc=f"train {size.name}", unit="step")
         interval_start, interval_steps, run_start = time.perf_counter(), 0, time.perf_counter()
         for step in bar:
-            rows = batch_indices(step, cfg.batch_size, len(train), cfg.seed)
+            rows = process_rows(batch_indices(step, cfg.batch_size, len(train), cfg.seed))
             part = train.rows(rows)
             tokens, mask = shard_batch(mesh, part.tokens.astype(np.int32), part.loss_mask())
             state, stats = train_step(state, tokens, mask)
@@ -194,11 +232,23 @@ def train_lm(
                                             batch_size=eval_batch_size, window_tokens=window_tokens, mesh=mesh)
                 evals_log.append({"step": step, **last_eval})
                 interval_start = time.perf_counter()  # evaluation time is not training throughput
-            if cfg.is_checkpoint_step(step):
-                metrics_log.flush()
-                evals_log.flush()
+            # Every process takes the same decision: checkpoints are collective.
+            urgent = any_process(stop.received is not None or clock.due())
+            if cfg.is_checkpoint_step(step) or urgent:
+                stopping = urgent and any_process(stop.received is not None)
+                if main:
+                    metrics_log.flush()
+                    evals_log.flush()
                 ckpt.save(step, state)
+                clock.reset()
+                log.info("checkpoint at step %d (%s)", step, "stop signal" if stopping else
+                         "schedule" if cfg.is_checkpoint_step(step) else "clock")
+                if stopping:
+                    bar.close()
+                    raise TrainingStopped(step, stop.received or signal.SIGTERM)
         bar.close()
         final_step = int(jax.device_get(state["step"]))
+    if main and final_step >= cfg.steps:
+        _publish_history(run_dir)
     final_loss = float(metrics_log.rows[-1]["loss"]) if metrics_log.rows else float("nan")
     return {"step": final_step, "loss": final_loss, "run_dir": str(run_dir), "eval": last_eval}

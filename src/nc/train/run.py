@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jax
+
 from nc.io import read_json
 from nc.models.sizes import model_size
 from nc.models.transformer import DecoderLM, build_model
@@ -20,10 +22,12 @@ class TrainedRun:
     step: int
 
 
-def load_trained(run_dir: str | Path, dtype: str | None = None) -> TrainedRun:
+def load_trained(run_dir: str | Path, dtype: str | None = None, sharding=None) -> TrainedRun:
     """The model and the latest checkpointed parameters of ``run_dir`` (written by ``train_lm``).
 
-    ``dtype`` overrides the compute dtype the run trained with (M1 inference always uses float32).
+    ``dtype`` overrides the compute dtype the run trained with (M1 inference always uses float32);
+    ``sharding`` places every restored array (a multi-process job restores onto its global mesh); by
+    default they go to this process's first device, whatever layout and processes the run trained with.
     """
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").exists():
@@ -32,9 +36,11 @@ def load_trained(run_dir: str | Path, dtype: str | None = None) -> TrainedRun:
     train_cfg = config["train"]
     model = build_model(model_size(config["size"]), config["vocab_size"], resolve_dtype(dtype or train_cfg["dtype"]))
     optimizer = make_optimizer(train_cfg["lr_constant"], train_cfg["warmup_steps"])
+    if sharding is None:
+        sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
     with Checkpointer(run_dir / "checkpoints", train_cfg.get("keep_checkpoints", 2)) as ckpt:
         step = ckpt.latest_step()
         if step is None:
             raise FileNotFoundError(f"{run_dir / 'checkpoints'} holds no checkpoint")
-        state = ckpt.restore(step, abstract_train_state(model, optimizer))
+        state = ckpt.restore(step, abstract_train_state(model, optimizer, sharding))
     return TrainedRun(model=model, params=state["params"], config=config, step=int(step))

@@ -34,9 +34,12 @@ def init_train_state(model: DecoderLM, optimizer: optax.GradientTransformation, 
     return {"params": params, "opt_state": optimizer.init(params), "step": jnp.zeros((), jnp.int32)}
 
 
-def abstract_train_state(model: DecoderLM, optimizer: optax.GradientTransformation, sharding=None) -> Any:
-    """Shapes/dtypes (and optionally a sharding on every leaf) of the train state, allocating nothing."""
+def abstract_train_state(model: DecoderLM, optimizer: optax.GradientTransformation, shardings=None) -> Any:
+    """Shapes/dtypes of the train state, allocating nothing; with ``shardings`` (one sharding for every
+    leaf, or a pytree of them from ``nc.train.sharding.state_shardings``) also where each leaf lives."""
     shapes = jax.eval_shape(lambda: init_train_state(model, optimizer, 0))
-    if sharding is None:
+    if shardings is None:
         return shapes
-    return jax.tree_util.tree_map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding), shapes)
+    if isinstance(shardings, jax.sharding.Sharding):
+        shardings = jax.tree_util.tree_map(lambda _: shardings, shapes)
+    return jax.tree_util.tree_map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), shapes, shardings)
