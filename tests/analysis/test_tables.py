@@ -9,7 +9,7 @@ from nc.analysis.markdown import dataframe_to_markdown, format_cell
 from nc.analysis.options import AnalysisOptions
 from nc.analysis.summary import make_summary, paper_size_map, seed_stats
 from nc.analysis.tables import read_at_fraction, with_paper
-from nc.analysis.audit import config_hash, git_commit, with_differences
+from nc.analysis.audit import config_hash, git_commit, render_report, training_devices, with_differences
 
 
 def test_with_paper_puts_paper_column_beside_and_keeps_paper_rows():
@@ -101,3 +101,18 @@ def test_markdown_rendering():
 def test_provenance_helpers(tmp_path):
     assert config_hash({"a": 1, "b": 2}) == config_hash({"b": 2, "a": 1}) != config_hash({"a": 2, "b": 2})
     assert git_commit(tmp_path) == "not a git checkout"
+
+
+def test_training_devices_count_runs_per_device_setup():
+    gpu = {"backend": "gpu", "device_kind": "NVIDIA H100 80GB HBM3", "device_count": 8, "process_count": 1,
+           "jax_version": "0.10.2", "jaxlib_version": "0.10.2"}
+    runs = pd.DataFrame([gpu, gpu, {**gpu, "device_count": 16, "process_count": 2}, {"backend": None}])
+    devices = training_devices(runs)
+    assert {(d["device_count"], d["process_count"], d["runs"]) for d in devices} == {(8, 1, 2), (16, 2, 1),
+                                                                                      ("unknown", "unknown", 1)}
+    assert training_devices(pd.DataFrame()) == []
+    text = render_report(scale="smoke", tables={}, claims=pd.DataFrame(columns=["id", "statement", "source", "verdict",
+                                                                                "detail"]),
+                         prov={"config_sha256": "x", "git_commit": "y", "packages": {}, "data_files": {},
+                               "devices": devices}, token_tables={})
+    assert "| gpu | NVIDIA H100 80GB HBM3 | 8 | 1 | 0.10.2 | 0.10.2 | 2 |" in text

@@ -7,6 +7,7 @@ from nc.pipeline.config import (
     deep_merge,
     prepare_config,
     rule_resources,
+    training_layout,
     seq2seq_chunks,
     seq2seq_slugs,
     study_runs,
@@ -79,7 +80,28 @@ def test_overrides_merge_deeply_and_resources_fall_back():
     cfg = prepare_config({"scale": "paper", "m2": {"steps": 10}}, ROOT)
     assert cfg["m2"]["steps"] == 10 and cfg["m2"]["seq_len"] == 512
     assert rule_resources(cfg, "train_m2", "2b")["gpus"] > rule_resources(cfg, "train_m2", "25m")["gpus"]
-    assert rule_resources(cfg, "collect_summaries") == cfg["resources"]["default"]
+    assert rule_resources(cfg, "collect_summaries") == {"nodes": 1, "tasks": 1, **cfg["resources"]["default"]}
+
+
+def test_training_processes_must_split_nodes_gpus_and_the_batch_evenly():
+    two_nodes = {"mem_mb": 1000, "runtime": 10, "cpus_per_task": 8, "gpus": 16, "nodes": 2, "tasks": 2}
+    cfg = prepare_config({"scale": "paper", "resources": {"train_m2": {"by_size": {"2b": two_nodes}}}}, ROOT)
+    assert rule_resources(cfg, "train_m2", "2b") == two_nodes
+    bad = [({"tasks": 3}, r"tasks=3 must be a multiple of nodes=2"),
+           ({"gpus": 15, "tasks": 2}, r"gpus=15 must be a multiple of tasks=2"),
+           ({"gpus": 24, "nodes": 3, "tasks": 3}, r"the batch of 256 rows does not split over 24 devices")]
+    for change, message in bad:
+        spec = {**two_nodes, **change}
+        with pytest.raises(ValueError, match=r"resources\.train_m2 \(2b\): " + message):
+            prepare_config({"scale": "paper", "resources": {"train_m2": {"by_size": {"2b": spec}}}}, ROOT)
+
+
+def test_layout_per_size_comes_from_m2_parallelism():
+    cfg = prepare_config({"scale": "paper"}, ROOT)
+    assert training_layout(cfg["m2"], "2b") == {"layout": "replicated", "remat": True}
+    assert training_layout(cfg["m2"], "25m") == {"layout": "replicated", "remat": False}
+    with pytest.raises(Exception, match="zero3"):  # the schema names the bad value
+        prepare_config({"scale": "paper", "m2": {"parallelism": {"default": {"layout": "zero3", "remat": False}}}}, ROOT)
 
 
 def test_jobs_without_m1_ask_for_no_gpu():

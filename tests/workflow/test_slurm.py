@@ -13,6 +13,7 @@ the controller reports as COMPLETED, and the throwaway rules record the ``SLURM_
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,8 +23,10 @@ from pathlib import Path
 import pytest
 
 try:
+    from .restart_workflow import TARGET, assert_same_run, checkpoint_steps, wait_for, write_workflow
     from .slurm_cluster import SlurmCluster, ensure_installed, unavailable_reason
 except ImportError:  # tests/workflow is not a package: imported from its own directory
+    from restart_workflow import TARGET, assert_same_run, checkpoint_steps, wait_for, write_workflow
     from slurm_cluster import SlurmCluster, ensure_installed, unavailable_reason
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,13 +80,19 @@ def slurm_cluster():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_snakemake(cluster: SlurmCluster, workdir: Path, args: list[str], timeout_s: int):
-    """Run snakemake in `workdir` against `cluster`, interrupted with SIGINT (it ignores SIGTERM while
-    polling) once `timeout_s` has passed."""
+def snakemake_command(cluster: SlurmCluster, args: list[str], timeout_s: int) -> tuple[list[str], dict[str, str]]:
+    """snakemake against `cluster`, interrupted with SIGINT (it ignores SIGTERM while polling) once
+    `timeout_s` has passed; job states from squeue (the harness runs no accounting daemon)."""
     env = cluster.env()
     for key in ("NC_SLURM_ACCOUNT", "NC_SLURM_PARTITION", "SNAKEMAKE_PROFILE"):
         env.pop(key, None)  # settings for a real cluster would be rejected by this one
-    cmd = ["timeout", "-s", "INT", "-k", "60", str(timeout_s), sys.executable, "-m", "snakemake", *args]
+    env["NC_SLURM_STATUS"] = "squeue"
+    return ["timeout", "-s", "INT", "-k", "60", str(timeout_s), sys.executable, "-m", "snakemake", *args], env
+
+
+def run_snakemake(cluster: SlurmCluster, workdir: Path, args: list[str], timeout_s: int):
+    """Run snakemake in `workdir` against `cluster` (``snakemake_command``) and wait for it."""
+    cmd, env = snakemake_command(cluster, args, timeout_s)
     return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
 
 
@@ -117,6 +126,42 @@ def test_profile_runs_two_rule_workflow_through_slurm(slurm_cluster, tmp_path):
     job_a_again, job_b = (tmp_path / "b.txt").read_text().split()
     assert job_a == [job_a_again]
     assert {job_a_again, job_b} == set(jobs), "rules did not run inside the SLURM jobs that logged them"
+
+
+@pytest.mark.slow
+def test_training_job_stopped_by_scancel_resumes_in_its_retry(slurm_cluster, tmp_path):
+    """SIGTERM from SLURM (what `--signal=TERM@600` sends before a time limit) mid-run: the job checkpoints and
+    fails, the profile's retry resubmits it, and the retry resumes to the uninterrupted run's result."""
+    full = write_workflow(tmp_path / "full")
+    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", TARGET], cwd=full,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    workdir = write_workflow(tmp_path / "cut")
+    (workdir / "slurm").symlink_to(PROFILE, target_is_directory=True)
+    cmd, env = snakemake_command(slurm_cluster, ["--profile", "slurm", *FAST_POLLING, TARGET], timeout_s=900)
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: checkpoint_steps(workdir) or proc.poll() is not None, 600, "the first checkpoint")
+    running = slurm_cluster.run("squeue", "-h", "-t", "running", "-o", "%i").stdout.split()
+    assert len(running) == 1, running
+    slurm_cluster.run("scancel", "--signal=TERM", running[0])
+    out, err = proc.communicate(timeout=900)
+    report = f"stdout:\n{out[-4000:]}\nstderr:\n{err[-8000:]}\n{slurm_cluster.logs()}"
+    assert proc.returncode == 0, report
+
+    jobs = slurm_log_job_ids(workdir)
+    assert sorted(jobs.values()) == ["rule_train_m2", "rule_train_m2"], report
+    states = slurm_cluster.job_states()
+    assert states.get(running[0]) == "FAILED", (states, report)
+    (retry,) = set(jobs) - {running[0]}
+    assert states.get(retry) == "COMPLETED", (states, report)
+    # The stopped job checkpointed where the signal found it; the retry (whose rule log replaced the
+    # first one) resumed from exactly there.
+    first_log = next((workdir / ".snakemake" / "slurm_logs").rglob(f"{running[0]}.log")).read_text()
+    stopped = re.search(r"stopped by SIGTERM after step (\d+)", first_log)
+    assert stopped, first_log[-4000:]
+    log = next((workdir / "logs").rglob("*.log")).read_text()
+    assert f"train s2 from step {stopped.group(1)} to 600" in log, log
+    assert_same_run(workdir, full)
 
 
 def copy_workflow(destination: Path) -> None:

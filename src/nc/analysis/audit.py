@@ -89,10 +89,25 @@ def package_versions(packages: Sequence[str] = PACKAGES) -> dict[str, str]:
     return out
 
 
-def provenance(config: Mapping, data_files: Sequence[str | os.PathLike], repo_dir: str | os.PathLike = ".") -> dict:
+def training_devices(runs: pd.DataFrame) -> list[dict]:
+    """What the M2 runs trained on: one row per distinct (backend, device kind, devices, processes, jax,
+    jaxlib), with its number of runs. Runs without device columns (older summaries) count as unknown."""
+    columns = ["backend", "device_kind", "device_count", "process_count", "jax_version", "jaxlib_version"]
+    if runs.empty:
+        return []
+    frame = runs.reindex(columns=columns).astype(object).where(lambda df: df.notna(), "unknown")
+    for column in ("device_count", "process_count"):  # CSV columns with gaps read back as floats
+        frame[column] = frame[column].map(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
+    counts = frame.value_counts(sort=False).reset_index(name="runs")
+    return counts.to_dict("records")
+
+
+def provenance(config: Mapping, data_files: Sequence[str | os.PathLike], repo_dir: str | os.PathLike = ".",
+               devices: Sequence[Mapping] = ()) -> dict:
     return {"config_sha256": config_hash(config), "git_commit": git_commit(repo_dir),
             "packages": package_versions(),
-            "data_files": {str(p): sha256_file(p) for p in data_files}}
+            "data_files": {str(p): sha256_file(p) for p in data_files},
+            "devices": list(devices)}
 
 
 def with_differences(df: pd.DataFrame) -> pd.DataFrame:
@@ -153,6 +168,10 @@ def render_report(*, scale: str, tables: Mapping[str, pd.DataFrame], claims: pd.
     lines += ["## Provenance", "", f"- configuration SHA-256: `{prov['config_sha256']}`",
               f"- git commit: `{prov['git_commit']}`", "", "| package | version |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in prov["packages"].items()]
+    lines += ["", "| backend | device kind | devices | processes | jax | jaxlib | M2 runs |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {d['backend']} | {d['device_kind']} | {d['device_count']} | {d['process_count']} | "
+              f"{d['jax_version']} | {d['jaxlib_version']} | {d['runs']} |" for d in prov.get("devices", [])] \
+        or ["| (no runs) | | | | | | |"]
     lines += ["", "| input data file | SHA-256 |", "|---|---|"]
     lines += [f"| `{k}` | `{v}` |" for k, v in prov["data_files"].items()] or ["| (none) | |"]
     lines += ["", f"HTML version: `snakemake --config scale={scale} --report results/{scale}/audit/report.html` "
@@ -164,10 +183,12 @@ def write_audit_report(path: str | os.PathLike, *, scale: str, tables: Mapping[s
                        positions: pd.DataFrame, options: AnalysisOptions, config: Mapping,
                        data_files: Sequence[str | os.PathLike] = (),
                        token_tables: Mapping[str, str | os.PathLike] | None = None,
-                       claims_csv: str | os.PathLike | None = None, repo_dir: str | os.PathLike = ".") -> pd.DataFrame:
-    """Evaluate the claims and write the audit to ``path`` (and the verdicts to ``claims_csv``)."""
+                       claims_csv: str | os.PathLike | None = None, repo_dir: str | os.PathLike = ".",
+                       devices: Sequence[Mapping] = ()) -> pd.DataFrame:
+    """Evaluate the claims and write the audit to ``path`` (and the verdicts to ``claims_csv``);
+    ``devices``: what the runs trained on (``training_devices``)."""
     claims = evaluate_claims(Evidence(tables=tables, positions=positions, tolerances=options.tolerances), CLAIMS)
-    text = render_report(scale=scale, tables=tables, claims=claims, prov=provenance(config, data_files, repo_dir),
+    text = render_report(scale=scale, tables=tables, claims=claims, prov=provenance(config, data_files, repo_dir, devices),
                          token_tables=dict(token_tables or {}))
     write_text(path, text)
     if claims_csv is not None:
