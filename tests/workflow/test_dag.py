@@ -64,6 +64,18 @@ def test_paper_dry_run_lists_every_run(paper_dry_run):
     assert elapsed < 120, f"paper dry run took {elapsed:.0f} s"
 
 
+def test_paper_training_jobs_are_pinned_to_their_nodes(paper_dry_run):
+    """Every job that asks for GPUs asks for its node count (1 unless it trains over several), so its GPUs
+    are never split across nodes by chance."""
+    out, _ = paper_dry_run
+    nodes = {}
+    for rule, wildcards, resources in job_blocks(out):
+        if int(resources.get("gpu", 0)) > 0:
+            nodes.setdefault((rule, wildcards.get("size")), set()).add(int(resources["nodes"]))
+    assert nodes[("train_m2", "2b")] == {2}
+    assert all(n == {1} for key, n in nodes.items() if key != ("train_m2", "2b")), nodes
+
+
 def test_paper_jobs_ask_for_gpus_only_where_m1_or_m2_runs(paper_dry_run):
     """No job of a method without M1 (Bytes, SentencePiece, GZip, StaticAC), and no data job, asks for a GPU."""
     out, _ = paper_dry_run
@@ -72,7 +84,7 @@ def test_paper_jobs_ask_for_gpus_only_where_m1_or_m2_runs(paper_dry_run):
         gpus.setdefault(rule, set()).add(int(resources.get("gpu", 0)))
         if rule in ("compress_shard", "seq2seq_shard"):
             assert (int(resources["gpu"]) > 0) == parse_method(wildcards["slug"]).uses_m1, (rule, wildcards)
-    assert gpus["compress_shard"] == {0, 1} and gpus["train_m2"] == {1, 2, 8}
+    assert gpus["compress_shard"] == {0, 1} and gpus["train_m2"] == {4, 8, 16}
     for rule in ("corpus_part", "split_shard", "split_manifest", "byte_unigram", "method_manifests",
                  "train_sentencepiece", "collect_summaries"):
         assert gpus[rule] == {0}, rule
