@@ -90,6 +90,8 @@ def bench_config(corpus: Path, results: Path, files: dict[str, int], examples: i
                    "batch_size": 16},
         "compress": {"shards": {"m2_train": 2, "valid": 1}},
         "seq2seq": {"train_examples": 64, "valid_examples": 32, "shards": {"m2_train": 1, "valid": 1}},
+        # M1 trains on this machine's CPU: a job that asks for GPUs fails at once where JAX sees none.
+        "resources": {"train_m1": {"gpus": 0}},
     }
 
 

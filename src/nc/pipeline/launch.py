@@ -7,9 +7,9 @@ task, and otherwise starts ``tasks`` processes of ``python -m nc.pipeline.launch
   allocation with the job step that runs this process); ``jax.distributed`` reads SLURM's variables;
 * elsewhere, as local processes joined through a coordinator on 127.0.0.1 (``NC_COORDINATOR``).
 
-While the processes run, this one ignores stop signals: SLURM signals every process of a job, and each
+While the processes run, this one passes a stop signal on to them instead of exiting, and waits: each
 training process checkpoints before it exits (``nc.train.preemption``). If one process fails the others are
-stopped, and the error names the exit codes.
+killed, and the error names the exit codes.
 """
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def process_commands(step: str, args_path: Path, *, tasks: int, nodes: int,
 
 
 def _wait_all(procs: list[subprocess.Popen], stop: StopSignals) -> list[int]:
-    """Wait for every process; pass a stop signal on once; stop the rest when one fails."""
+    """Wait for every process; pass a stop signal on once; kill the rest when one fails (without their
+    peer they could neither checkpoint nor go on: every checkpoint takes all of them)."""
     forwarded = False
     while True:
         codes = [p.poll() for p in procs]
@@ -67,7 +68,7 @@ def _wait_all(procs: list[subprocess.Popen], stop: StopSignals) -> list[int]:
         if any(c not in (None, 0) for c in codes):
             for p in procs:
                 if p.poll() is None:
-                    p.terminate()
+                    p.kill()
         time.sleep(0.2)
 
 
