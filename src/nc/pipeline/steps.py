@@ -28,6 +28,7 @@ from nc.data.splits import write_corpus_part, write_split, write_split_shard
 from nc.data.tokenizers import SentencePieceTokenizer, train_sentencepiece
 from nc.io import read_json, write_json, write_text
 from nc.methods import MethodSpec, parse_method
+from nc.pipeline.config import training_layout
 
 log = logging.getLogger(__name__)
 
@@ -363,7 +364,6 @@ def train_m2(train_manifest: str | Path, valid_manifest: str | Path, run_dir: st
     requested (``require_devices``).
     """
     from nc.models.sizes import model_size
-    from nc.pipeline.config import training_layout
     from nc.train import train_lm
     from nc.train.sharding import replicated_sharding
 
