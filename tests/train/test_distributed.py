@@ -145,3 +145,17 @@ def test_device_provenance_names_backend_devices_and_versions():
     assert prov["backend"] == "cpu" and prov["device_count"] == len(jax.devices()) >= 1
     assert prov["jax_version"] == jax.__version__ and prov["jaxlib_version"] == jaxlib.__version__
     assert prov["process_count"] == 1 and isinstance(prov["device_kind"], str)
+
+
+def test_launcher_starts_one_srun_step_inside_slurm_and_local_processes_elsewhere(tmp_path):
+    from nc.pipeline.launch import process_commands
+
+    (cmd, env), = process_commands("train_m2", tmp_path / "a.json", tasks=2, nodes=2, gpus=16,
+                                   env={"SLURM_JOB_ID": "7"})
+    assert cmd[:7] == ["srun", "--overlap", "--ntasks=2", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
+                       "--gpus-per-task=8"]
+    assert cmd[-3:] == ["nc.pipeline.launch", "train_m2", str(tmp_path / "a.json")]
+    local = process_commands("train_m1", tmp_path / "a.json", tasks=2, nodes=1, gpus=0, env={})
+    assert [e["NC_PROCESS_ID"] for _, e in local] == ["0", "1"]
+    assert {e["NC_NUM_PROCESSES"] for _, e in local} == {"2"}
+    assert len({e["NC_COORDINATOR"] for _, e in local}) == 1

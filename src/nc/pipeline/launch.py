@@ -39,13 +39,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_commands(step: str, args_path: Path, *, tasks: int, nodes: int,
+def process_commands(step: str, args_path: Path, *, tasks: int, nodes: int, gpus: int,
                      env: Mapping[str, str]) -> list[tuple[list[str], dict[str, str]]]:
-    """(command, environment) of each process to start: one srun step inside SLURM, else ``tasks`` local ones."""
+    """(command, environment) of each process to start: one srun step inside SLURM (each task with its
+    share of the job's ``gpus``), else ``tasks`` local ones."""
     worker = [sys.executable, "-m", "nc.pipeline.launch", step, str(args_path)]
     if env.get("SLURM_JOB_ID"):
         srun = ["srun", "--overlap", f"--ntasks={tasks}", f"--nodes={nodes}", f"--ntasks-per-node={tasks // nodes}",
-                "--kill-on-bad-exit=1"]
+                "--kill-on-bad-exit=1", *([f"--gpus-per-task={gpus // tasks}"] if gpus else [])]
         return [(srun + worker, dict(env))]
     coordinator = f"127.0.0.1:{_free_port()}"
     return [(worker, {**env, "NC_COORDINATOR": coordinator, "NC_NUM_PROCESSES": str(tasks), "NC_PROCESS_ID": str(i)})
@@ -84,7 +85,8 @@ def run_training(step: str, kwargs: Mapping[str, Any], *, tasks: int = 1, nodes:
         args_path = Path(tmp) / "args.json"
         args_path.write_text(json.dumps(dict(kwargs)), encoding="utf-8")
         env = {**os.environ, LOG_ENV: str(log_path)} if log_path else dict(os.environ)
-        commands = process_commands(step, args_path, tasks=tasks, nodes=nodes, env=env)
+        commands = process_commands(step, args_path, tasks=tasks, nodes=nodes, gpus=int(kwargs.get("gpus", 0)),
+                                    env=env)
         with StopSignals() as stop:
             procs = [subprocess.Popen(cmd, env=env) for cmd, env in commands]
             codes = _wait_all(procs, stop)
