@@ -88,6 +88,9 @@ def test_exceptions_are_recorded_and_needed(english, unigram):
     (e,) = encode_examples([x], method, unigram)
     assert e.side_info_bits > 40  # with ~1500 windows some exceptions occur (about 10%, docs/CODING.md)
     assert decode_example(e, method, unigram) == x
+    # The count the compression stats report: each exception is in the side information.
+    assert 0 < e.rule_exceptions < len(e.window_starts)
+    assert e.side_info_bits >= 2 * e.rule_exceptions
 
 
 CORRUPTIBLE = ["EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=24;v=65k;delay]", "AC[v=256]", "StaticAC[v=65k]",

@@ -52,3 +52,31 @@ def test_evaluate_run_matches_training_eval_and_reports_flops(tmp_path):
 
 def test_bits_per_byte_formula():
     assert float(metrics.bits_per_byte(np.log(2) * 8, 2.0)) == pytest.approx(4.0)
+
+
+def test_loss_standard_error_is_that_of_the_per_example_ratio_estimator():
+    from nc.eval.evaluate import POSITION_SUMS, loss_standard_error
+
+    rng = np.random.default_rng(0)
+    losses = rng.exponential(2.0, (6, 5))
+    counts = np.ones((6, 5))
+    counts[0, 3:] = 0  # a short example
+    row_loss, row_count = (losses * counts).sum(1), counts.sum(1)
+    loss = row_loss.sum() / row_count.sum()
+    totals = {k: np.zeros(5) for k in POSITION_SUMS}
+    totals.update(loss=(losses * counts).sum(0), count=counts.sum(0), loss_sq=(row_loss**2).sum(),
+                  loss_count=(row_loss * row_count).sum(), count_sq=(row_count**2).sum(), examples=6.0)
+    resid = row_loss - loss * row_count
+    direct = np.sqrt((resid**2).sum() / (6 * 5)) / row_count.mean()
+    assert loss_standard_error(totals, loss) == pytest.approx(direct)
+    totals["examples"] = 1.0
+    assert np.isnan(loss_standard_error(totals, loss))
+
+
+def test_evaluation_reports_its_standard_error(tmp_path):
+    train, valid = dataset(16), dataset(8, seed=1)
+    cfg = TrainConfig(steps=2, batch_size=4, warmup_steps=2, eval_batches=2, dtype="float32")
+    train_lm(train, valid, model_size("s1"), cfg, tmp_path, progress=False)
+    result = evaluate_run(tmp_path, valid, eval_batches=2, batch_size=4)
+    assert 0 < result["bits_per_byte_se"] < result["bits_per_byte"]
+    assert result["bits_per_byte_se"] == pytest.approx(result["loss_se"] / (3 * np.log(2)))

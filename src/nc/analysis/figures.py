@@ -167,7 +167,9 @@ def fig06_vocab_size(tables: dict[str, pd.DataFrame]) -> plt.Figure:
 
 
 def position_accuracy(evals: pd.DataFrame, options: AnalysisOptions, size_map: dict[str, str]) -> pd.DataFrame:
-    """Long frame ``step, position, accuracy, trivial, increase`` of Figure 10's run (mean over seeds).
+    """Long frame ``step, position, accuracy, trivial, increase, position_tokens`` of Figure 10's run (mean
+    over seeds; ``position_tokens``: evaluation tokens behind each accuracy, over all seeds, NaN when the
+    summary does not record them).
 
     The run: ``options.position_method`` at ``options.position_size`` (default: the size standing for
     403m, else the largest). Trivial accuracy = max accuracy within ``trivial_accuracy_fraction`` of
@@ -176,7 +178,7 @@ def position_accuracy(evals: pd.DataFrame, options: AnalysisOptions, size_map: d
     sel = evals[(evals["label"] == label) & (evals["variant"] == DEFAULT_VARIANT)]
     pos_cols = sorted((c for c in sel.columns if c.startswith("acc_pos_")), key=lambda c: int(c.rsplit("_", 1)[1]))
     sel = sel.dropna(subset=pos_cols, how="all") if pos_cols else sel.iloc[0:0]
-    cols = ["size", "step", "position", "accuracy", "trivial", "increase"]
+    cols = ["size", "step", "position", "accuracy", "trivial", "increase", "position_tokens"]
     if sel.empty:
         return pd.DataFrame(columns=cols)
     size = options.position_size or next((s for s, p in size_map.items() if p == "403m" and s in set(sel["size"])), None)
@@ -192,6 +194,9 @@ def position_accuracy(evals: pd.DataFrame, options: AnalysisOptions, size_map: d
     long["trivial"] = long["column"].map(trivial)
     long["increase"] = long["accuracy"] - long["trivial"]
     long["size"] = size
+    tokens = (sel[sel["size"] == size].groupby("step")["tokens"].sum() if "tokens" in sel.columns
+              else pd.Series(np.nan, index=curve.index))
+    long["position_tokens"] = long["step"].map(pd.to_numeric(tokens, errors="coerce") / len(pos_cols))
     return long[cols].sort_values(["position", "step"]).reset_index(drop=True)
 
 

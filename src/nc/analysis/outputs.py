@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from .audit import training_devices, write_audit_report
+from .audit import project_findings, training_devices, write_audit_report
 from .figures import build_figures, position_accuracy, write_figures
 from .options import AnalysisOptions
 from .summary import Summary, load_summary, paper_size_map
@@ -44,9 +44,10 @@ def write_audit(summary_csvs: Sequence[str | os.PathLike], report_path: str | os
                 token_tables: Sequence[str | os.PathLike] = (), claims_csv: str | os.PathLike | None = None,
                 repo_dir: str | os.PathLike = ".") -> pd.DataFrame:
     """Writes the audit report (and the claim verdicts as CSV); returns the verdicts."""
-    tables, positions = analysis_frames(load_summary(*summary_csvs), options)
+    summary = load_summary(*summary_csvs)
+    tables, positions = analysis_frames(summary, options)
     tokens = {Path(p).stem: p for p in token_tables if str(p).endswith(".csv")}
     devices = training_devices(pd.read_csv(summary_csvs[0]))  # runs.csv
     return write_audit_report(report_path, scale=scale, tables=tables, positions=positions, options=options,
                               config=config, data_files=data_files, token_tables=tokens, claims_csv=claims_csv,
-                              repo_dir=repo_dir, devices=devices)
+                              repo_dir=repo_dir, devices=devices, findings=project_findings(summary.compression))

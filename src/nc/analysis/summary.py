@@ -60,10 +60,14 @@ def make_summary(runs: pd.DataFrame, evals: pd.DataFrame, compression: pd.DataFr
     require_columns(evals, EVAL_COLUMNS, "evals.csv")
     require_columns(compression, COMPRESSION_COLUMNS, "compression.csv")
     runs = with_method_columns(runs)
+    if "bits_per_byte_se" not in runs.columns:  # summaries written before evaluations reported it
+        runs["bits_per_byte_se"] = np.nan
     runs["variant"] = runs["variant"].fillna(DEFAULT_VARIANT).astype(str)
     if "nominal_params" not in runs.columns or runs["nominal_params"].isna().any():
         runs["nominal_params"] = runs["size"].map(lambda s: model_size(s).nominal_params)
     evals = with_method_columns(evals)
+    if "bits_per_byte_se" not in evals.columns:
+        evals["bits_per_byte_se"] = np.nan
     evals["variant"] = evals["variant"].fillna(DEFAULT_VARIANT).astype(str)
     compression = with_method_columns(compression)
     compression["uniform_bits_per_byte"] = metrics.uniform_bits_per_byte(
@@ -95,15 +99,18 @@ def paper_size_map(sizes, overrides=None) -> dict[str, str]:
 
 
 def seed_means(runs: pd.DataFrame, variant: str = DEFAULT_VARIANT) -> pd.DataFrame:
-    """One row per (slug, size) of ``variant``: the mean over seeds of every numeric metric, plus ``seeds``."""
+    """One row per (slug, size) of ``variant``: the mean over seeds of every numeric metric, plus ``seeds``
+    and ``bits_per_byte_std`` (sample std over seeds; NaN for one seed)."""
     sel = runs[runs["variant"] == variant]
     keys = ["slug", "label", "paper_label", "kind", "token_bits", "window_bits", "uses_m1", "size"]
-    numeric = ["nominal_params", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte", "compression_ratio"]
+    numeric = ["nominal_params", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte", "bits_per_byte_se",
+               "compression_ratio"]
     if sel.empty:
-        return pd.DataFrame(columns=keys + numeric + ["seeds"])
+        return pd.DataFrame(columns=keys + numeric + ["seeds", "bits_per_byte_std"])
     grouped = sel.groupby(keys, dropna=False, sort=False)
     out = grouped[numeric].mean().reset_index()
     out["seeds"] = grouped["seed"].nunique().to_numpy()
+    out["bits_per_byte_std"] = grouped["bits_per_byte"].std(ddof=1).to_numpy()
     return out
 
 

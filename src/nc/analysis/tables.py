@@ -4,6 +4,9 @@
 the audit read the same frames, so each number is computed in one place. A reproduced column ``x`` is
 followed by ``paper_x``. Rows the paper lists but the runs lack stay, with empty reproduced cells.
 Derived quantities go through ``nc.eval.metrics`` (uniform bits/byte, MFLOPs/byte, bits/token).
+
+Every reproduced bits/byte of a trained model carries ``bits_per_byte_noise`` (the standard deviation of that number were the runs repeated), from the seed spread and the evaluation
+sample's standard error. The claims never decide on a difference smaller than it.
 """
 from __future__ import annotations
 
@@ -24,13 +27,15 @@ from .names import TABLE_NAMES, TABLE_TITLES
 from .options import AnalysisOptions
 from .paper import PAPER_SIZES, canonical_label, paper_table, spec_label
 from .stats import welch_test
-from .summary import DEFAULT_VARIANT, Summary, paper_size_map, seed_means, seed_stats
+from .summary import (COMPRESSION_COLUMNS, DEFAULT_VARIANT, EVAL_COLUMNS, RUN_COLUMNS, Summary, make_summary,
+                      paper_size_map, seed_means, seed_stats)
 
 
 SEQ2SEQ_TASKS = {"seq2seq-decompress": "Decompress", "seq2seq-bytelm": "Byte Level LM", "seq2seq-compress": "Compress"}
 RESET_TEXT = {1: "every window", 2: "every other window", 0: "never"}
 # Table 5's claim matches a one-sided test with five seeds (p = 0.074); the paper does not state its n.
 PAPER_SEEDS = 5
+PAPER_SENTENCEPIECE_VOCAB = 32000  # T5's cc_all.32000 (Section 3.2)
 
 
 @dataclass
@@ -41,11 +46,13 @@ class TableContext:
     options: AnalysisOptions
     size_map: dict[str, str]
     m1_params: float
+    seed_spread: dict[str, float]
 
     @classmethod
     def create(cls, summary: Summary, options: AnalysisOptions) -> "TableContext":
         sizes = summary.runs["size"].unique().tolist()
-        return cls(summary, options, paper_size_map(sizes, options.paper_size_map), m1_parameter_count(summary, options))
+        return cls(summary, options, paper_size_map(sizes, options.paper_size_map), m1_parameter_count(summary, options),
+                   seed_spreads(summary.runs))
 
     def paper_size(self, size) -> str | None:
         return self.size_map.get(size)
@@ -66,6 +73,42 @@ def m1_parameter_count(summary: Summary, options: AnalysisOptions) -> float:
         raise ValueError("analysis.m1_size is not set and runs.csv has no mflops_per_byte to recover M1's size from")
     m2 = 2.0 * runs["nominal_params"] / runs["compression_ratio"]
     return float(np.median((runs["mflops_per_byte"] * 1e6 - m2) / 2.0))
+
+
+def seed_spreads(runs: pd.DataFrame) -> dict[str, float]:
+    """Per ``paper_label``: the largest sample std (ddof=1) of bits/byte over seeds at any size of the
+    default variant (methods run over one seed only are absent)."""
+    sel = runs[runs["variant"] == DEFAULT_VARIANT]
+    std = sel.groupby(["paper_label", "size"])["bits_per_byte"].std(ddof=1).dropna()
+    return {label: float(v) for label, v in std.groupby(level=0).max().items()}
+
+
+def pooled_spread(spreads: dict[str, float]) -> float:
+    """The spread assumed for a method never run over several seeds: the root mean square of the
+    measured ones (0 when no method was)."""
+    values = np.array(list(spreads.values()), float)
+    return float(np.sqrt(np.mean(values**2))) if len(values) else 0.0
+
+
+def bits_per_byte_noise(labels, seeds, own_std, eval_se, spreads: dict[str, float]) -> np.ndarray:
+    """Standard deviation of a (seed-mean) bits/byte: hypot(seed spread, evaluation standard error) / sqrt(seeds).
+
+    The seed spread is the row's own std over its seeds when it has several, else its method's
+    (``seed_spreads``), else ``pooled_spread``; a missing evaluation standard error counts as 0."""
+    pooled = pooled_spread(spreads)
+    seeds = np.maximum(np.asarray(seeds, float), 1.0)
+    own = np.asarray(own_std, float)
+    fallback = np.array([spreads.get(label, pooled) for label in labels], float)
+    spread = np.where((seeds > 1) & np.isfinite(own), own, fallback)
+    se = np.nan_to_num(np.asarray(eval_se, float), nan=0.0)
+    return np.hypot(spread, se) / np.sqrt(seeds)
+
+
+def _noise_column(ctx: "TableContext", means: pd.DataFrame) -> np.ndarray:
+    if means.empty:
+        return np.array([], float)
+    return bits_per_byte_noise(means["paper_label"], means["seeds"], means["bits_per_byte_std"],
+                               means["bits_per_byte_se"], ctx.seed_spread)
 
 
 def mflops_column(df: pd.DataFrame, m1_params: float) -> np.ndarray:
@@ -116,10 +159,11 @@ def _per_size(ctx: TableContext, paper: pd.DataFrame, setting_col: str, value_ma
     means["paper_size"] = means["size"].map(ctx.paper_size)
     means["mflops_per_byte"] = mflops_column(means, ctx.m1_params) if len(means) else []
     means["bits_per_token"] = metrics.bits_per_token(means["loss_nats_per_token"].astype(float))
+    means["bits_per_byte_noise"] = _noise_column(ctx, means)
     means = means.sort_values(["paper_label", "nominal_params"])
     paper = paper[paper["size"].isin(PAPER_SIZES)].rename(columns={"size": "paper_size"})
-    repro = means[["paper_label", "paper_size", "size", "seeds", "compression_ratio", "bits_per_token"]
-                  + list(value_map)]
+    repro = means[["paper_label", "paper_size", "size", "seeds", "compression_ratio", "bits_per_token",
+                   "bits_per_byte_noise"] + list(value_map)]
     return with_paper(repro, paper, ["paper_label", "paper_size"], list(value_map), list(value_map.values()))
 
 
@@ -211,15 +255,17 @@ def table09_m1_reset(ctx: TableContext) -> pd.DataFrame:
     resets = runs["slug"].map(lambda s: parse_method(s).m1_reset if parse_method(s).kind == "EqualInfoAC" else 1)
     size = _study_size(runs, resets != 1, ctx.size_standing_for("403m"))
     means = seed_means(runs)
+    means["bits_per_byte_noise"] = _noise_column(ctx, means)
     rows = []
     for token_bits in (8, 16):
         for reset, text in RESET_TEXT.items():
             label = spec_label("EqualInfoAC", token_bits, 16, m1_reset=reset)
             ratio = comp.loc[comp["paper_label"] == label, "compression_ratio"]
-            bpb = means.loc[(means["paper_label"] == label) & (means["size"] == size), "bits_per_byte"]
+            run = means.loc[(means["paper_label"] == label) & (means["size"] == size)]
             rows.append({"method": "EqualInfoAC[b=16]", "token_bits": token_bits, "m1_reset": text, "size": size,
                          "paper_label": label, "compression_ratio": ratio.iloc[0] if len(ratio) else np.nan,
-                         "bits_per_byte": bpb.iloc[0] if len(bpb) else np.nan})
+                         "bits_per_byte_noise": run["bits_per_byte_noise"].iloc[0] if len(run) else np.nan,
+                         "bits_per_byte": run["bits_per_byte"].iloc[0] if len(run) else np.nan})
     repro = pd.DataFrame(rows)
     # MFLOPs/byte places these runs on Figure 12 beside the scaling curves.
     repro["mflops_per_byte"] = metrics.mflops_per_byte(
@@ -233,15 +279,17 @@ def table10_gzip_header(ctx: TableContext) -> pd.DataFrame:
     noheader = runs["slug"].str.endswith("-noheader")
     size = _study_size(runs, noheader, ctx.size_standing_for("25m"))
     means = seed_means(runs)
+    means["bits_per_byte_noise"] = _noise_column(ctx, means)
     rows = []
     for token_bits in (8, 16):
         for header, text in ((True, "kept"), (False, "removed")):
             label = spec_label("GZip", token_bits, gzip_header=header)
             ratio = comp.loc[comp["paper_label"] == label, "compression_ratio"]
-            bpb = means.loc[(means["paper_label"] == label) & (means["size"] == size), "bits_per_byte"]
+            run = means.loc[(means["paper_label"] == label) & (means["size"] == size)]
             rows.append({"method": "GZip", "token_bits": token_bits, "header_footer": text, "size": size,
                          "compression_ratio": ratio.iloc[0] if len(ratio) else np.nan,
-                         "bits_per_byte": bpb.iloc[0] if len(bpb) else np.nan})
+                         "bits_per_byte_noise": run["bits_per_byte_noise"].iloc[0] if len(run) else np.nan,
+                         "bits_per_byte": run["bits_per_byte"].iloc[0] if len(run) else np.nan})
     return with_paper(pd.DataFrame(rows), paper, ["method", "token_bits", "header_footer"],
                       ["compression_ratio", "bits_per_byte"])
 
@@ -302,11 +350,17 @@ def table13_scaled_data(ctx: TableContext) -> pd.DataFrame:
     rows = []
     for (label, size), group in evals.groupby(["paper_label", "size"], sort=False):
         # Mean over seeds of the curve, read at the step nearest the size's fraction of training.
-        curve = group.groupby("step", as_index=False)["bits_per_byte"].mean()
+        curve = group.groupby("step", as_index=False).agg(
+            bits_per_byte=("bits_per_byte", "mean"), bits_per_byte_se=("bits_per_byte_se", "mean"),
+            bits_per_byte_std=("bits_per_byte", lambda x: x.std(ddof=1)), seeds=("seed", "nunique"))
         row = read_at_fraction(curve, fractions[size])
+        noise = bits_per_byte_noise([label], [row["seeds"]], [row["bits_per_byte_std"]], [row["bits_per_byte_se"]],
+                                    ctx.seed_spread)[0]
         rows.append({"paper_label": label, "paper_size": ctx.paper_size(size), "size": size,
-                     "fraction": fractions[size], "step": int(row["step"]), "bits_per_byte": float(row["bits_per_byte"])})
-    repro = pd.DataFrame(rows, columns=["paper_label", "paper_size", "size", "fraction", "step", "bits_per_byte"])
+                     "fraction": fractions[size], "step": int(row["step"]), "bits_per_byte_noise": noise,
+                     "bits_per_byte": float(row["bits_per_byte"])})
+    repro = pd.DataFrame(rows, columns=["paper_label", "paper_size", "size", "fraction", "step", "bits_per_byte_noise",
+                                        "bits_per_byte"])
     ratios = ctx.summary.compression.set_index("paper_label")["compression_ratio"]
     repro["compression_ratio"] = repro["paper_label"].map(ratios)
     repro["nominal_params"] = repro["size"].map(lambda s: model_size(s).nominal_params)
@@ -445,6 +499,55 @@ def build_tables(summary: Summary, options: AnalysisOptions) -> dict[str, pd.Dat
     """Every table of ``TABLE_NAMES`` from the summaries."""
     ctx = TableContext.create(summary, options)
     return {name: builder(ctx) for name, builder in BUILDERS.items()}
+
+
+def empty_summary() -> Summary:
+    """A summary without runs or compression stats: the tables it gives hold the paper's rows only."""
+    return make_summary(pd.DataFrame(columns=list(RUN_COLUMNS)), pd.DataFrame(columns=list(EVAL_COLUMNS)),
+                        pd.DataFrame(columns=list(COMPRESSION_COLUMNS)))
+
+
+def paper_value_tables(options: AnalysisOptions) -> dict[str, pd.DataFrame]:
+    """Every table with the paper's published numbers in the reproduced columns (``x := paper_x``), sizes
+    named by the paper's, and each bits/byte's noise from the paper's own seed spread (Table 11; methods it
+    does not list get the root mean square of its stds). The claims judged on these tables test the
+    predicates against the paper itself (``python -m nc.analysis.audit --paper-values``)."""
+    tables = build_tables(empty_summary(), options)
+    t11 = paper_table("table11_variance_25m")
+    spreads = dict(zip(t11["method"].map(canonical_label), t11["bits_per_byte_std"].astype(float)))
+    ratios = tables["table02_compression_ratio"].set_index("paper_label")["paper_compression_ratio"].to_dict()
+    ratios.update(tables["table12_dataset_sizes"].set_index("paper_label")["paper_compression_ratio"].to_dict())
+    out = {}
+    for name, df in tables.items():
+        df = df.copy()
+        for col in [c for c in df.columns if f"paper_{c}" in df.columns]:
+            df[col] = df[f"paper_{col}"]
+        if {"size", "paper_size"} <= set(df.columns):
+            df["size"] = df["size"].astype(object).where(df["size"].notna(), df["paper_size"])
+        if "compression_ratio" in df.columns and "paper_label" in df.columns:
+            df["compression_ratio"] = df["compression_ratio"].fillna(df["paper_label"].map(ratios))
+        if name == "table15_fig3_values":
+            # The uniform rows by the formula log2(V) / ratio: Table 15 prints three 16-bit rows shifted by
+            # one row and SentencePiece's without a digit (tests/eval/test_paper_formulas.py).
+            uniform = df["size"] == "uniform"
+            vocab = df.loc[uniform, "paper_label"].map(lambda l: parse_method(l).vocab_size or PAPER_SENTENCEPIECE_VOCAB)
+            df.loc[uniform, "bits_per_byte"] = metrics.uniform_bits_per_byte(vocab.astype(float),
+                                                                             df.loc[uniform, "compression_ratio"])
+        if "bits_per_token" in df.columns:
+            df["bits_per_token"] = df["bits_per_byte"] * df["compression_ratio"]
+        if "bits_per_byte_noise" in df.columns:
+            label = df["paper_label"] if "paper_label" in df.columns else df["method"]
+            trained = df["size"] != "uniform" if "size" in df.columns else True
+            df["bits_per_byte_noise"] = np.where(trained, bits_per_byte_noise(label, np.ones(len(df)), np.full(len(df), np.nan),
+                                                                               np.full(len(df), np.nan), spreads), 0.0)
+        if "seeds" in df.columns:
+            df["seeds"] = PAPER_SEEDS
+        out[name] = df
+    welch = out["welch_tests"]
+    welch["p"] = welch["paper_p"]
+    welch["t"] = welch["paper_t"]
+    welch["verdict"] = np.where(welch["paper_p"] < options.alpha, "significant", "not significant")
+    return out
 
 
 def write_table(df: pd.DataFrame, csv_path: str | os.PathLike, md_path: str | os.PathLike, title: str) -> None:

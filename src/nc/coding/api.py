@@ -32,6 +32,8 @@ class Encoded:
     side_info: what the decoder needs beyond the tokens (CRC32 + gamma-coded integers, docs/CODING.md).
     side_info_bits: cost of the gamma-coded part in bits (the 32 checksum bits are not included).
     window_starts: EqualInfoAC: byte offset where each covered window starts.
+    rule_exceptions: EqualInfoAC: covered windows the D.5 look-ahead rule alone would decode with the wrong
+        number of bytes (each costs an exception in ``side_info``); 0 for other methods.
     symbol_end_bits: with ``return_symbol_bits``: per covered byte, the finished-now bit length after
         it (window-relative for EqualInfoAC, stream-relative for AC / StaticAC).
     """
@@ -42,6 +44,7 @@ class Encoded:
     side_info: bytes
     side_info_bits: int
     window_starts: np.ndarray | None = None
+    rule_exceptions: int = 0
     symbol_end_bits: np.ndarray | None = None
 
 
@@ -197,7 +200,7 @@ def _finish_equal_info(result, x: np.ndarray, method: MethodSpec, kept: int | No
     for w, c in exceptions:
         values += [int(w) - previous, c - 1]
         previous = int(w)
-    extra = {"window_starts": result.starts[:n_complete].astype(np.int64)}
+    extra = {"window_starts": result.starts[:n_complete].astype(np.int64), "rule_exceptions": len(exceptions)}
     if return_symbol_bits:
         extra["symbol_end_bits"] = (np.concatenate(result.symbol_bits[:n_complete]).astype(np.int64) if n_complete
                                     else np.zeros(0, np.int64))

@@ -223,7 +223,7 @@ class TokenDatasetWriter:
 
 # Keys of shard meta.json that a manifest sums instead of copying from the first shard.
 SUMMED_META = ("side_info_bits", "decode_check_examples", "decode_check_exact", "truncated_rows",
-               "m1_positions", "m1_kept_bytes")
+               "m1_positions", "m1_kept_bytes", "windows", "rule_exceptions")
 _SHARD_SPECIFIC = ("shard", "num_shards", "first_example", "examples", "tokens", "bytes")
 
 

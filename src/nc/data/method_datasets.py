@@ -86,6 +86,9 @@ def tokenize_examples(
     encoded = encode_examples(examples, method, source, precision=precision, max_tokens=seq_len,
                               batch_size=batch_size, progress=progress, encoder=encoder)
     meta["side_info_bits"] = int(sum(e.side_info_bits for e in encoded))
+    if method.kind == "EqualInfoAC":
+        meta["windows"] = int(sum(len(e.window_starts) for e in encoded))
+        meta["rule_exceptions"] = int(sum(e.rule_exceptions for e in encoded))
     dataset = pack_rows([e.tokens for e in encoded], [e.num_bytes for e in encoded],
                         vocab_size=method.vocab_size, seq_len=seq_len, meta=meta)
     return MethodTokens(dataset, encoded)

@@ -6,6 +6,11 @@ every batch has one shape. Per-token loss is the masked mean cross-entropy in na
 divides it by the dataset's measured compression ratio and ln 2 (``nc.eval.metrics``).
 With ``window_tokens=k``, accuracy is also split by position ``t mod k`` inside Equal-Info windows
 (reported 1-based as ``acc_pos_1 .. acc_pos_k``).
+
+The evaluation sample's own noise is reported beside the means: ``loss_se`` / ``bits_per_byte_se`` is the
+standard error of the per-token loss over the evaluated examples (the ratio estimator
+sum(loss) / sum(tokens) with examples as the sampling unit, i.e. the large-sample limit of a bootstrap
+over examples), so the analysis never reads a difference smaller than the sample resolves.
 """
 from __future__ import annotations
 
@@ -42,15 +47,25 @@ def process_batch(ds: TokenRows, rows: np.ndarray, batch_size: int) -> tuple[np.
     return padded_batch(ds, mine[mine >= 0], len(mine))
 
 
+POSITION_SUMS = ("loss", "correct", "count")
+# Sums over examples i of (L_i, n_i): an example's summed loss and scored tokens; they give the loss's
+# standard error without gathering per-example values across processes.
+EXAMPLE_SUMS = ("loss_sq", "loss_count", "count_sq", "examples")
+
+
 def make_eval_step(model: DecoderLM):
-    """jit(params, tokens, mask) -> per-position sums over the batch: loss [T], correct [T], count [T]."""
+    """jit(params, tokens, mask) -> per-position sums over the batch (loss [T], correct [T], count [T])
+    and per-example moments summed over the batch (sum L_i^2, L_i n_i, n_i^2, examples scored)."""
 
     @jax.jit
     def eval_step(params, tokens, mask):
         hidden = model.apply({"params": params}, tokens, project=False)
         ce, _, correct = token_losses(hidden, params["output_proj"]["kernel"], tokens)
         m = mask.astype(jnp.float32)
-        return {"loss": jnp.sum(ce * m, axis=0), "correct": jnp.sum(correct * m, axis=0), "count": jnp.sum(m, axis=0)}
+        row_loss, row_count = jnp.sum(ce * m, axis=1), jnp.sum(m, axis=1)
+        return {"loss": jnp.sum(ce * m, axis=0), "correct": jnp.sum(correct * m, axis=0), "count": jnp.sum(m, axis=0),
+                "loss_sq": jnp.sum(row_loss**2), "loss_count": jnp.sum(row_loss * row_count),
+                "count_sq": jnp.sum(row_count**2), "examples": jnp.sum(row_count > 0)}
 
     return eval_step
 
@@ -75,7 +90,8 @@ def evaluate_params(
     check_batch_divisible(batch_size, mesh, "eval batch_size")
     params = place_params(params, mesh)
     num_examples = min(len(valid), eval_batches * batch_size)
-    totals = {k: np.zeros(valid.seq_len, np.float64) for k in ("loss", "correct", "count")}
+    totals = {k: np.zeros(valid.seq_len, np.float64) for k in POSITION_SUMS}
+    totals.update({k: np.float64(0.0) for k in EXAMPLE_SUMS})
     for start in range(0, num_examples, batch_size):
         rows = np.arange(start, min(start + batch_size, num_examples))
         tokens, mask = shard_batch(mesh, *process_batch(valid, rows, batch_size))
@@ -91,16 +107,33 @@ def summarize(totals: dict[str, np.ndarray], compression_ratio: float, window_to
     if count == 0:
         raise ValueError("no scored tokens in the evaluated validation examples")
     loss = float(totals["loss"].sum() / count)
+    loss_se = loss_standard_error(totals, loss)
     out = {
         "loss": loss,
+        "loss_se": loss_se,
         "accuracy": float(totals["correct"].sum() / count),
         "tokens": int(count),
         "compression_ratio": float(compression_ratio),
         "bits_per_byte": float(metrics.bits_per_byte(loss, compression_ratio)),
+        "bits_per_byte_se": float(metrics.bits_per_byte(loss_se, compression_ratio)),
     }
     if window_tokens:
         out.update(per_position_accuracy(totals["correct"], totals["count"], window_tokens))
     return out
+
+
+def loss_standard_error(totals: dict[str, np.ndarray], loss: float) -> float:
+    """Standard error of ``loss`` = sum L_i / sum n_i over the m scored examples:
+    sqrt(sum (L_i - loss n_i)^2 / (m (m - 1))) / mean(n_i); NaN with fewer than two examples (or sums
+    from an eval step without the per-example moments)."""
+    if not all(k in totals for k in EXAMPLE_SUMS):
+        return float("nan")
+    m = float(totals["examples"])
+    if m < 2:
+        return float("nan")
+    squares = float(totals["loss_sq"] - 2 * loss * totals["loss_count"] + loss**2 * totals["count_sq"])
+    mean_count = float(totals["count"].sum()) / m
+    return float(np.sqrt(max(squares, 0.0) / (m * (m - 1))) / mean_count)
 
 
 def per_position_accuracy(correct: np.ndarray, count: np.ndarray, window_tokens: int) -> dict[str, float]:

@@ -34,11 +34,12 @@ log = logging.getLogger(__name__)
 
 DEVICE_COLUMNS = ["backend", "device_kind", "device_count", "process_count", "jax_version", "jaxlib_version"]
 RUN_COLUMNS = ["method", "paper_label", "slug", "kind", "token_bits", "window_bits", "size", "nominal_params",
-               "variant", "seed", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte", "compression_ratio",
-               "mflops_per_byte", "eval_tokens", "eval_bytes", *DEVICE_COLUMNS]
+               "variant", "seed", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte", "bits_per_byte_se",
+               "compression_ratio", "mflops_per_byte", "eval_tokens", "eval_bytes", *DEVICE_COLUMNS]
 COMPRESSION_COLUMNS = ["method", "paper_label", "slug", "kind", "token_bits", "window_bits", "compression_ratio",
                        "bit_compression_ratio", "tokens", "bytes", "vocab_size", "uniform_bits_per_byte",
-                       "unigram_bits_per_byte", "side_info_bits_per_example", "m1_positions_per_kept_byte"]
+                       "unigram_bits_per_byte", "side_info_bits_per_example", "m1_positions_per_kept_byte",
+                       "rule_exception_rate"]
 
 
 def _eval_api():
@@ -205,6 +206,7 @@ def compress_shard(split_manifest: str | Path, out_marker: str | Path, *, slug: 
     checked = min(stop - start, coding.get("decode_check_examples", 0)) if split == "valid" else 0
     check_examples, check_encoded, check_rows = [], [], []
     side_info_bits = 0
+    rule_windows = {"windows": 0, "rule_exceptions": 0}
     meta = {"method": method.label, "split": split, "shard": shard, "num_shards": num_shards, "first_example": start}
     with TokenDatasetWriter(_shard_dir(out_marker), stop - start, seq_len=seq_len, vocab_size=vocab_size,
                             meta=meta) as writer:
@@ -214,6 +216,8 @@ def compress_shard(split_manifest: str | Path, out_marker: str | Path, *, slug: 
                                        precision=precision, encoder=encoder)
             writer.write(first - start, result.dataset)
             side_info_bits += int(result.dataset.meta.get("side_info_bits", 0))
+            for key in rule_windows:
+                rule_windows[key] += int(result.dataset.meta.get(key, 0))
             wanted = max(0, min(len(part), start + checked - first))
             check_examples += part[:wanted]
             check_rows.append(result.dataset.rows(np.arange(wanted)))
@@ -230,6 +234,8 @@ def compress_shard(split_manifest: str | Path, out_marker: str | Path, *, slug: 
             exact = sum(text == check_examples[i][: rows.num_bytes[i]] for i, text in enumerate(decoded))
         writer.meta.update({"side_info_bits": side_info_bits, "decode_check_examples": int(checked),
                             "decode_check_exact": int(exact)})
+        if method.kind == "EqualInfoAC":
+            writer.meta.update(rule_windows)
         if encoder is not None:
             writer.meta["context_ladder"] = list(encoder.window_ladder() if method.kind == "EqualInfoAC"
                                                  and method.m1_reset else encoder.rungs or [])
@@ -273,11 +279,18 @@ def compression_stats(train_manifest: str | Path, valid_manifest: str | Path, ou
         **trivial_baselines(train, valid),
         "side_info_bits_per_example": valid.meta.get("side_info_bits", 0) / max(len(valid), 1),
         "m1_positions_per_kept_byte": positions / kept if method.uses_m1 and kept else None,
+        "rule_exception_rate": _rule_exception_rate(train.meta, valid.meta) if method.kind == "EqualInfoAC" else None,
         "decode_check": {"examples": int(valid.meta.get("decode_check_examples", 0)),
                          "exact": int(valid.meta.get("decode_check_exact", 0))},
     }
     write_json(out_path, stats)
     return stats
+
+
+def _rule_exception_rate(*metas: Mapping[str, Any]) -> float | None:
+    """Share of Equal-Info windows that the D.5 look-ahead rule alone decodes with the wrong byte count."""
+    windows = sum(int(m.get("windows", 0)) for m in metas)
+    return sum(int(m.get("rule_exceptions", 0)) for m in metas) / windows if windows else None
 
 
 def method_manifests(train_shards: Sequence[str | Path], valid_shards: Sequence[str | Path],
@@ -419,7 +432,8 @@ def collect_summaries(eval_paths: Sequence[str | Path], stats_paths: Sequence[st
         ident = {**_method_columns(slug), "size": size, "variant": variant, "seed": int(seed_dir[4:])}
         runs.append({**ident, "nominal_params": model_size(size).nominal_params, "steps": result["step"],
                      "loss_nats_per_token": result["loss"], "accuracy": result["accuracy"],
-                     "bits_per_byte": result["bits_per_byte"], "compression_ratio": result["compression_ratio"],
+                     "bits_per_byte": result["bits_per_byte"], "bits_per_byte_se": result.get("bits_per_byte_se"),
+                     "compression_ratio": result["compression_ratio"],
                      "mflops_per_byte": result["mflops_per_byte"], "eval_tokens": result["tokens"],
                      "eval_bytes": round(result["tokens"] * result["compression_ratio"]),
                      **{key: result.get("devices", {}).get(key) for key in DEVICE_COLUMNS}})
@@ -428,7 +442,7 @@ def collect_summaries(eval_paths: Sequence[str | Path], stats_paths: Sequence[st
                 evals.append({**ident, **row})
                 max_positions = max(max_positions, sum(k.startswith("acc_pos_") for k in row))
     eval_columns = ["slug", "method", "size", "variant", "seed", "step", "loss", "accuracy", "bits_per_byte",
-                    *(f"acc_pos_{i + 1}" for i in range(max_positions))]
+                    "bits_per_byte_se", "tokens", *(f"acc_pos_{i + 1}" for i in range(max_positions))]
     compression = [{**_method_columns(Path(p).parent.name), **read_json(p)} for p in sorted(map(str, stats_paths))]
     for row in compression:
         row["method"] = parse_method(row["slug"]).label

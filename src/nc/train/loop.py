@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 HISTORY_DIR = "history"
 
 METRIC_COLUMNS = ["step", "loss", "z_loss", "accuracy", "learning_rate", "tokens", "tokens_per_s", "elapsed_s"]
-EVAL_COLUMNS = ["step", "loss", "accuracy", "bits_per_byte", "tokens"]
+EVAL_COLUMNS = ["step", "loss", "accuracy", "bits_per_byte", "bits_per_byte_se", "tokens"]
 # Config keys that may change between a run and its resumption (they do not alter the trajectory).
 RESUMABLE_KEYS = {"steps", "eval_every", "eval_steps", "eval_batches", "eval_batch_size", "checkpoint_every",
                   "checkpoint_every_min", "log_every", "keep_checkpoints"}
