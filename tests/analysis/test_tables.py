@@ -1,5 +1,7 @@
 """Small analysis functions on known inputs: joins, seed statistics, size mapping, step reading,
 Pareto frontier, options and summary validation, Markdown rendering."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from nc.analysis.markdown import dataframe_to_markdown, format_cell
 from nc.analysis.options import AnalysisOptions
 from nc.analysis.summary import make_summary, paper_size_map, seed_stats
 from nc.analysis.tables import read_at_fraction, with_paper
+from nc.pipeline.config import prepare_config
 from nc.analysis.audit import config_hash, git_commit, render_report, training_devices, with_differences
 
 
@@ -116,3 +119,13 @@ def test_training_devices_count_runs_per_device_setup():
                          prov={"config_sha256": "x", "git_commit": "y", "packages": {}, "data_files": {},
                                "devices": devices}, token_tables={})
     assert "| gpu | NVIDIA H100 80GB HBM3 | 8 | 1 | 0.10.2 | 0.10.2 | 2 |" in text
+
+
+def test_paper_config_reads_table13_at_the_papers_steps():
+    config = prepare_config({"scale": "paper"}, root=Path(__file__).resolve().parents[2])
+    options = AnalysisOptions.from_config(config["analysis"])
+    curve = pd.DataFrame({"step": np.arange(config["m2"]["eval_every"], config["m2"]["steps"] + 1,
+                                            config["m2"]["eval_every"]), "bits_per_byte": 1.0})
+    read = {size: int(read_at_fraction(curve, options.scaled_data_fraction[size])["step"])
+            for size in ("25m", "113m", "403m", "2b")}
+    assert read == {"25m": 3000, "113m": 11000, "403m": 40000, "2b": 200000}  # Table 13: 3k / 11k / 40k / 200k

@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -143,3 +146,19 @@ def test_window_texts_of_a_real_equal_info_encoding():
         # The same window text always gets the same window-initial token (windows are coded in isolation).
         first = occ[occ.position == 1]
         assert (first.groupby("window_text").token.nunique() == 1).all()
+
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+T5_VOCAB = SHARED / "t5_vocab" / "sentencepiece_cc_all.32000.100extra.model"
+PAPER_TEXT = SHARED / "paper" / "001_fcd46d4a63cbcd8c.txt"
+
+
+@pytest.mark.skipif(not (T5_VOCAB.is_file() and PAPER_TEXT.is_file()),
+                    reason=f"needs T5's vocabulary ({T5_VOCAB}; gs://t5-data/vocabs/cc_all.32000/sentencepiece.model) "
+                           f"and the paper's text ({PAPER_TEXT})")
+def test_t5_vocabulary_reproduces_table7_sentencepiece_row():
+    row = next(line for line in PAPER_TEXT.read_text(encoding="utf-8").splitlines()
+               if line.startswith("SentencePiece Tokens\t"))
+    published = re.findall(r"\[([^\]]*)\]", row)
+    pieces = [text for _, text in T.sentencepiece_pieces(T5_VOCAB, T.TABLE7_TEXT)]
+    assert len(published) == 27 and pieces == published

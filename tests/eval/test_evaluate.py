@@ -80,3 +80,18 @@ def test_evaluation_reports_its_standard_error(tmp_path):
     result = evaluate_run(tmp_path, valid, eval_batches=2, batch_size=4)
     assert 0 < result["bits_per_byte_se"] < result["bits_per_byte"]
     assert result["bits_per_byte_se"] == pytest.approx(result["loss_se"] / (3 * np.log(2)))
+
+
+def test_validation_sample_follows_appendix_d1():
+    from nc.eval import validation_sample
+
+    assert list(validation_sample(100, 20, 0, deterministic_dataset=False)) == list(range(20))
+    assert list(validation_sample(100, 20, 0, deterministic_dataset=True)) == list(range(20))
+    # Bytes / SentencePiece: the start moves one sample per seed, wrapping round
+    assert list(validation_sample(100, 20, 2, deterministic_dataset=True)) == list(range(40, 60))
+    assert list(validation_sample(50, 20, 2, deterministic_dataset=True)) == list(range(0, 10)) + list(range(40, 50))
+    # compressed methods: a seeded sample, the same for the same seed, different across seeds
+    a, b = (validation_sample(100, 20, s, deterministic_dataset=False) for s in (1, 2))
+    assert len(set(a)) == 20 and list(a) == list(validation_sample(100, 20, 1, deterministic_dataset=False))
+    assert set(a) != set(b)
+    assert list(validation_sample(10, 20, 3, deterministic_dataset=False)) == list(range(10))

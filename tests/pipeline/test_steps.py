@@ -1,5 +1,6 @@
 """Pipeline steps that run without trained models: sharded data preparation, tokenisation, manifests, stats."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from nc.data.readers import iter_documents
 from nc.data.shards import ExampleSplit
 from nc.pipeline.config import CORPUS_SPLIT_OF
 from nc.pipeline.steps import (byte_unigram, compress_shard, compression_stats, corpus_part, method_manifests,
-                               split_manifest, split_shard, window_tokens)
+                               split_manifest, split_shard, train_sentencepiece_model, window_tokens)
 from nc.methods import parse_method
 
 DATA = {"corpus": "embedded", "docs_per_sequence": 4, "example_bytes": 512, "parts": {"train": 2, "validation": 1},
@@ -115,3 +116,32 @@ def test_window_tokens():
     assert window_tokens(parse_method("EqualInfoAC[b=16;v=65k]")) == 1
     assert window_tokens(parse_method("EqualInfoAC[b=24;v=65k]")) is None
     assert window_tokens(parse_method("AC[v=256]")) is None
+
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+T5_VOCAB = SHARED / "t5_vocab" / "sentencepiece_cc_all.32000.100extra.model"
+needs_t5_vocab = pytest.mark.skipif(not T5_VOCAB.is_file(), reason=f"T5's SentencePiece vocabulary is not at {T5_VOCAB} "
+                                    "(get it from gs://t5-data/vocabs/cc_all.32000/sentencepiece.model)")
+
+
+def test_a_pretrained_sentencepiece_model_is_checked_and_used(splits, tmp_path):
+    trained = tmp_path / "trained.model"
+    train_sentencepiece_model(splits["m2_train"], trained, {"vocab_size": 400, "max_sentences": 1000})
+    used = tmp_path / "out" / "spm.model"
+    train_sentencepiece_model(None, used, {"vocab_size": 400, "model_file": str(trained)})
+    assert used.read_bytes() == trained.read_bytes()
+    with pytest.raises(ValueError, match=r"has 400 pieces, but sentencepiece.vocab_size is 500"):
+        train_sentencepiece_model(None, tmp_path / "x.model", {"vocab_size": 500, "model_file": str(trained)})
+    bad = tmp_path / "bad.model"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="bad.model: not a loadable SentencePiece model"):
+        train_sentencepiece_model(None, tmp_path / "y.model", {"vocab_size": 400, "model_file": str(bad)})
+    with pytest.raises(ValueError, match="missing.model"):
+        train_sentencepiece_model(None, tmp_path / "z.model", {"vocab_size": 400, "model_file": str(tmp_path / "missing.model")})
+    assert not (tmp_path / "x.model").exists() and not (tmp_path / "y.model").exists()
+
+
+@needs_t5_vocab
+def test_t5_vocabulary_is_accepted_with_the_paper_config_size(tmp_path):
+    train_sentencepiece_model(None, tmp_path / "spm.model", {"vocab_size": 32101, "model_file": str(T5_VOCAB)})
+    assert (tmp_path / "spm.model").read_bytes() == T5_VOCAB.read_bytes()

@@ -3,5 +3,5 @@ from _log import setup
 from nc.pipeline.steps import train_sentencepiece_model
 
 setup(snakemake)
-train_sentencepiece_model(snakemake.input.train, snakemake.output.model, snakemake.params.sentencepiece,
+train_sentencepiece_model(snakemake.input.get("train"), snakemake.output.model, snakemake.params.sentencepiece,
                           threads=snakemake.threads)

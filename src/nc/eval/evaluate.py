@@ -28,6 +28,24 @@ from nc.train.losses import token_losses
 from nc.train.sharding import check_batch_divisible, data_mesh, place_params, process_rows, shard_batch
 
 
+def validation_sample(num_valid: int, examples: int, seed: int, *, deterministic_dataset: bool) -> np.ndarray:
+    """Which validation examples a run with ``seed`` evaluates on (Appendix D.1), sorted.
+
+    Seed 0 reads the first ``examples``. Bytes and SentencePiece (``deterministic_dataset``: the paper's
+    baselines ignore the validation seed) move the start by one sample per seed ("start_step incremented by
+    20", i.e. by the evaluation's 20 batches), wrapping round the set; compressed datasets draw a seeded
+    sample without replacement (the whole set when it holds no more than ``examples``).
+    """
+    if num_valid < 1 or examples < 1:
+        raise ValueError(f"need validation examples and a positive sample size, got {num_valid}, {examples}")
+    take = min(examples, num_valid)
+    if seed == 0:
+        return np.arange(take)
+    if deterministic_dataset:
+        return np.sort((seed * examples + np.arange(take)) % num_valid)
+    return np.sort(np.random.default_rng([seed, num_valid]).choice(num_valid, take, replace=False))
+
+
 def padded_batch(ds: TokenRows, rows: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """(tokens int32 [batch_size, T], loss mask bool) for ``rows``, padded with unscored zero rows."""
     part = ds.rows(rows)

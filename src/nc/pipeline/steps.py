@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -26,7 +27,7 @@ from nc.data.method_datasets import (
 from nc.data.shards import ExampleSplit
 from nc.data.splits import write_corpus_part, write_split, write_split_shard
 from nc.data.tokenizers import SentencePieceTokenizer, train_sentencepiece
-from nc.io import read_json, write_json, write_text
+from nc.io import read_json, write_bytes, write_json, write_text
 from nc.methods import MethodSpec, parse_method
 from nc.pipeline.config import training_layout
 
@@ -143,13 +144,36 @@ def train_m1(train_manifest: str | Path, valid_manifest: str | Path, m1: Mapping
 
 
 # --------------------------------------------------------------------------------------- tokenisation
-def train_sentencepiece_model(train_manifest: str | Path, model_path: str | Path, sentencepiece: Mapping[str, Any],
+def train_sentencepiece_model(train_manifest: str | Path | None, model_path: str | Path, sentencepiece: Mapping[str, Any],
                               threads: int = 1) -> None:
     """The SentencePiece baseline's unigram model, trained on the first ``max_sentences`` sentences of M2's
-    training text: the split is shuffled, so its start is a uniform sample, and only that much is read."""
+    training text: the split is shuffled, so its start is a uniform sample, and only that much is read.
+
+    With ``sentencepiece.model_file`` the given pre-trained model is used instead (the paper: T5's
+    ``cc_all.32000``): it is loaded to check it, its size compared with ``vocab_size`` when that is set,
+    and copied to ``model_path``."""
+    if sentencepiece.get("model_file"):
+        use_pretrained_sentencepiece(sentencepiece["model_file"], model_path, sentencepiece.get("vocab_size"))
+        return
     train_sentencepiece(ExampleSplit(train_manifest).examples(), model_path, sentencepiece["vocab_size"],
                         max_sentences=sentencepiece.get("max_sentences", 2_000_000),
                         seed=sentencepiece.get("seed", 0), threads=threads)
+
+
+def use_pretrained_sentencepiece(model_file: str | Path, model_path: str | Path, vocab_size: int | None) -> None:
+    """Copy a pre-trained SentencePiece model to ``model_path`` after checking that it loads and has
+    ``vocab_size`` pieces (errors name the file)."""
+    source = Path(model_file).expanduser()
+    try:
+        tokenizer = SentencePieceTokenizer(source)
+    except (OSError, RuntimeError) as exc:
+        raise ValueError(f"sentencepiece.model_file {source}: not a loadable SentencePiece model ({exc})") from exc
+    if vocab_size and tokenizer.vocab_size != vocab_size:
+        raise ValueError(f"sentencepiece.model_file {source} has {tokenizer.vocab_size} pieces, but sentencepiece."
+                         f"vocab_size is {vocab_size}: set vocab_size to {tokenizer.vocab_size}")
+    write_bytes(model_path, source.read_bytes())
+    log.info("SentencePiece model: %s (%d pieces, sha256 %s)", source, tokenizer.vocab_size,
+             hashlib.sha256(source.read_bytes()).hexdigest())
 
 
 def probability_source(method: MethodSpec, coding: Mapping[str, Any], *, m1_dir: str | Path | None = None,
@@ -372,7 +396,9 @@ def train_m2(train_manifest: str | Path, valid_manifest: str | Path, run_dir: st
     """Train one M2 run and write eval.json (final validation metrics, FLOPs/byte, run identity, devices).
 
     Training rows are read from the method's shards in place; the (small) validation split is held in memory.
-    ``bytematched`` trains and evaluates on the first half of each sequence (Table 6: 512 -> 256 tokens).
+    ``bytematched`` trains and evaluates on the first half of each sequence (Table 6: 512 -> 256 tokens), over
+    twice the evaluation batches (footnote 16: 40 instead of 20). The validation sample depends on the seed
+    as Appendix D.1 describes (``validation_sample``); each evaluation of a run reads the same sample.
     The train state's layout and remat come from ``m2.parallelism`` for ``size``; ``gpus``: what the job
     requested (``require_devices``).
     """
@@ -380,15 +406,20 @@ def train_m2(train_manifest: str | Path, valid_manifest: str | Path, run_dir: st
     from nc.train import train_lm
     from nc.train.sharding import replicated_sharding
 
-    evaluate_run = _eval_api().evaluate_run
+    eval_api = _eval_api()
+    evaluate_run, validation_sample = eval_api.evaluate_run, eval_api.validation_sample
 
     mesh = _training_job(gpus)
     train = load_token_dataset(train_manifest)
     valid_rows = load_token_dataset(valid_manifest)
-    valid = valid_rows.rows(np.arange(len(valid_rows)))
+    method = parse_method(valid_rows.meta["method"])
+    if variant == "bytematched":
+        m2 = {**m2, "eval_batches": 2 * m2["eval_batches"]}
+    sample = validation_sample(len(valid_rows), m2["eval_batches"] * m2["batch_size"], seed,
+                               deterministic_dataset=not method.is_bitstream)
+    valid = valid_rows.rows(sample)
     if variant == "bytematched":
         train, valid = TruncatedRows(train, train.seq_len // 2), truncate_dataset(valid, valid.seq_len // 2)
-    method = parse_method(valid.meta["method"])
     windows = window_tokens(method) if variant == "default" else None
     cfg = _train_config(m2, seed, eval_every=m2["eval_every"], **training_layout(m2, size))
     train_lm(train, valid, model_size(size), cfg, run_dir, window_tokens=windows, progress=progress)
