@@ -12,6 +12,7 @@ include: "rules/m1.smk"
 include: "rules/baselines.smk"
 include: "rules/compress.smk"
 include: "rules/m2.smk"
+include: "rules/spelling.smk"
 
 if os.path.exists(os.path.join(workflow.basedir, "rules", "analysis.smk")):
     include: "rules/analysis.smk"

@@ -2,12 +2,6 @@
 # model named by sentencepiece.model_file (the paper: T5's cc_all.32000, docs/RUNNING.md).
 
 
-def sentencepiece_inputs(wildcards):
-    # A pre-trained model is a parameter, not an input: the DAG builds (and dry-runs) on machines without
-    # the file; the job checks it and names it if it is missing.
-    return {} if config["sentencepiece"].get("model_file") else {"train": f"{R}/data/m2_train/manifest.json"}
-
-
 rule train_sentencepiece:
     input:
         unpack(sentencepiece_inputs),

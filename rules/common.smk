@@ -1,4 +1,5 @@
 # Configuration loading and validation, wildcard constraints, and the study matrix.
+from nc.data.spelling import SCHEMES
 from nc.pipeline.config import (
     CORPUS_SPLIT_OF,
     SPLITS,
@@ -23,7 +24,9 @@ RUNS = study_runs(config)
 LM_SLUGS = compressed_slugs(config)
 SEQ2SEQ_SLUGS = seq2seq_slugs(config)
 SEQ2SEQ_TASKS = ["compress", "decompress", "bytelm"]
-SUMMARY_FILES = [f"{R}/summary/runs.csv", f"{R}/summary/evals.csv", f"{R}/summary/compression.csv"]
+SUMMARY_FILES = [f"{R}/summary/runs.csv", f"{R}/summary/evals.csv", f"{R}/summary/compression.csv",
+                 f"{R}/summary/spelling.csv"]
+SPELLING_SCHEMES = SCHEMES
 
 
 wildcard_constraints:
@@ -109,3 +112,20 @@ def m2_datasets(wildcards):
     if wildcards.variant.startswith("seq2seq-"):
         base = f"{base}/{wildcards.variant}"
     return {"train": f"{base}/m2_train/manifest.json", "valid": f"{base}/valid/manifest.json"}
+
+
+def sentencepiece_inputs(wildcards):
+    # A pre-trained model is a parameter, not an input: the DAG builds (and dry-runs) on machines without
+    # the file; the job checks it and names it if it is missing.
+    return {} if config["sentencepiece"].get("model_file") else {"train": f"{R}/data/m2_train/manifest.json"}
+
+
+def spelling_inputs(wildcards):
+    """The pre-trained run (its eval.json) and what tokenises the words: M1 or the SentencePiece model."""
+    method = SPELLING_SCHEMES[wildcards.scheme].spec
+    inputs = {"pretrained": f"{R}/m2/{method.slug}/{config['spelling']['size']}/default/seed0/eval.json"}
+    if method.kind == "SentencePiece":
+        inputs["sentencepiece"] = f"{R}/sentencepiece/spm.model"
+    else:
+        inputs["m1"] = f"{R}/m1/eval.json"
+    return inputs

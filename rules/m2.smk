@@ -29,10 +29,12 @@ rule collect_summaries:
     input:
         runs=[f"{R}/{run.path}/eval.json" for run in RUNS],
         stats=[f"{R}/compression/{slug}/stats.json" for slug in LM_SLUGS],
+        spelling=[f"{R}/spelling/{scheme}/curve.csv" for scheme in SPELLING_SCHEMES],
     output:
         runs=f"{R}/summary/runs.csv",
         evals=f"{R}/summary/evals.csv",
         compression=f"{R}/summary/compression.csv",
+        spelling=f"{R}/summary/spelling.csv",
     conda:
         "../environment.yml"
     log:

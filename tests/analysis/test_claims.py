@@ -7,17 +7,18 @@ from nc.analysis.options import AnalysisOptions
 from nc.analysis.outputs import analysis_frames
 from nc.analysis.summary import make_summary
 
-from synthetic_runs import SIZES, make_frames
+from synthetic_runs import SIZES, make_frames, spelling_curves
 
 OPTIONS = AnalysisOptions.from_config({"m1_size": "t0"})
 
 
-def verdicts(overrides=None, drop=None, options=OPTIONS):
+def verdicts(overrides=None, drop=None, options=OPTIONS, spelling=None):
     runs, evals, comp = make_frames(overrides)
     if drop is not None:
         runs = runs[~runs["method"].isin(drop)]
         evals = evals[~evals["method"].isin(drop)]
-    tables, positions = analysis_frames(make_summary(runs, evals, comp), options)
+    summary = make_summary(runs, evals, comp, spelling if spelling is not None else spelling_curves())
+    tables, positions = analysis_frames(summary, options)
     claims = evaluate_claims(Evidence(tables, positions, options.tolerances))
     return claims.set_index("id")["verdict"]
 
@@ -49,6 +50,7 @@ def test_every_claim_holds_on_paper_shaped_summary(baseline):
     ("windows_raise_ratio", {("ratio", "EqualInfoAC[b=64;v=256]"): 4.9}),
     ("eqinfo65k_fewer_steps", {("ratio", "EqualInfoAC[b=16;v=65k]"): 4.0}),
     ("byte_matched_significant", {("EqualInfoAC[b=16;v=65k]", "t1", "bytematched"): 1.5}),
+    ("bitstream_unlearnable", {("AC[v=2]", "t3"): 1.2}),
 ])
 def test_claim_fails_when_the_data_contradicts_it(claim, overrides, baseline):
     result = verdicts(overrides)
@@ -75,3 +77,9 @@ def test_positions_claim_fails_when_late_positions_unlock_first():
     tables, positions = analysis_frames(make_summary(runs, evals, comp), OPTIONS)
     result = evaluate_claims(Evidence(tables, positions, OPTIONS.tolerances)).set_index("id")["verdict"]
     assert result["positions_unlock_in_order"] == "does not hold"
+
+
+def test_spelling_order_fails_when_shared_ids_spell_best_and_is_inconclusive_on_few_words():
+    swapped = {"SentencePiece (Characters)": 0.9, "EqualInfoAC[b=16;v=256]": 0.4, "SentencePiece (Shared)": 0.6}
+    assert verdicts(spelling=spelling_curves(swapped))["spelling_order"] == "does not hold"
+    assert verdicts(spelling=spelling_curves(words=5))["spelling_order"] == "inconclusive"

@@ -6,14 +6,14 @@ from nc.analysis.names import FIGURE_NAMES, TABLE_NAMES
 from nc.analysis.options import AnalysisOptions
 from nc.analysis.outputs import write_analysis_figures, write_analysis_tables, write_audit
 
-from synthetic_runs import make_frames
+from synthetic_runs import make_frames, spelling_curves
 
 
 @pytest.fixture(scope="module")
 def summary_csvs(tmp_path_factory):
     root = tmp_path_factory.mktemp("summary")
-    paths = [root / "runs.csv", root / "evals.csv", root / "compression.csv"]
-    for df, path in zip(make_frames(), paths):
+    paths = [root / "runs.csv", root / "evals.csv", root / "compression.csv", root / "spelling.csv"]
+    for df, path in zip((*make_frames(), spelling_curves()), paths):
         df.to_csv(path, index=False)
     return paths
 

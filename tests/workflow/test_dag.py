@@ -56,10 +56,13 @@ def test_paper_dry_run_lists_every_run(paper_dry_run):
         slug = parse_method(label).slug
         assert {size for s, size, v, _ in runs if s == slug and v == "default"} == set(PAPER_M2_SIZES), label
     assert {seed for s, size, v, seed in runs if size == "25m" and s == "ac-v256"} == {"0", "1", "2", "3", "4"}
-    assert counts["train_m2"] == len(runs) == 143
+    # Section 5.1: M2 over AC's bits (v=2) at 25m and 403m
+    assert {(size, seed) for s, size, v, seed in runs if s == "ac-v2"} == {("25m", "0"), ("403m", "0")}
+    assert counts["train_m2"] == len(runs) == 145
     assert counts["train_m1"] == counts["collect_summaries"] == counts["byte_unigram"] == 1
     assert counts["corpus_part"] == 64 + 8 and counts["split_shard"] == 512 + 512 + 1 and counts["split_manifest"] == 3
-    assert counts["compress_shard"] == 26 * (64 + 2) and counts["method_manifests"] == 26
+    assert counts["compress_shard"] == 27 * (64 + 2) and counts["method_manifests"] == 27
+    assert counts["spelling_finetune"] == 3  # Figure 13: EqualInfoAC (ByT5 ids), SentencePiece shared / characters
     assert counts["seq2seq_shard"] == 2 * (64 + 1) and counts["seq2seq_manifests"] == 2 * 2
     assert elapsed < 120, f"paper dry run took {elapsed:.0f} s"
 
@@ -132,7 +135,7 @@ def test_report_embeds_every_figure_table_and_the_audit(tmp_path, snakemake_run)
     figures = [p for p in outputs if "/figures/" in p and p.endswith(".png")]
     tables = [p for p in outputs if "/tables/" in p and p.endswith(".csv")]
     audit = [p for p in outputs if "/audit/" in p]
-    assert len(figures) == 13 and len(tables) == 22 and len(audit) == 2, outputs
+    assert len(figures) == 14 and len(tables) == 24 and len(audit) == 2, outputs  # + Figure 13, Section 5.1
     for path in map(tmp_path.joinpath, outputs):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(ONE_PIXEL_PNG if path.suffix == ".png" else b"a,b\n1,2\n")

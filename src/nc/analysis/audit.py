@@ -33,6 +33,7 @@ FIGURE_DATA = {
     "fig03_scaling": "table15_fig3_values", "fig04_bytes_per_step": "table15_fig3_values",
     "fig05_window_sizes": "table16_fig5_values", "fig06_vocab_size": "table15_fig3_values",
     "fig10_position_accuracy": "evals.csv (acc_pos_*)", "fig12_m1_reset": "table09_m1_reset",
+    "fig13_spelling": "fig13_spelling",
     "fig14_delay": "table17_fig14_values", "fig15_scaled_data": "table13_scaled_data",
 }
 # The paper's statements that the token-level analyses (files named by their stem prefix) speak to.

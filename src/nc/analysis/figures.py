@@ -278,6 +278,23 @@ def fig15_scaled_data(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     return _finish(fig, [ax], FIGURE_TITLES["fig15_scaled_data"])
 
 
+def fig13_spelling(tables: dict[str, pd.DataFrame]) -> plt.Figure:
+    """Exact-match spelling accuracy over fine-tuning steps: (a) held-out words, (b) training words."""
+    curves = tables["fig13_spelling"].dropna(subset=["step"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    for ax, column, title in ((axes[0], "held_out_accuracy", "(a) held-out words"),
+                              (axes[1], "train_accuracy", "(b) training words")):
+        if curves.empty:
+            _no_data(ax, "the spelling fine-tunes")
+        for label, group in curves.groupby("label"):
+            group = group.sort_values("step")
+            ax.plot(group["step"], 100 * group[column].astype(float), marker="o", markersize=3, label=label)
+        ax.set_xlabel("fine-tuning step")
+        ax.set_ylabel("exact-match accuracy (%)")
+        ax.set_title(title, fontsize="small")
+    return _finish(fig, list(axes), FIGURE_TITLES["fig13_spelling"])
+
+
 def build_figures(tables: dict[str, pd.DataFrame], positions: pd.DataFrame, options: AnalysisOptions) -> dict:
     """Every figure of ``FIGURE_NAMES``."""
     label = parse_method(options.position_method).label
@@ -288,6 +305,7 @@ def build_figures(tables: dict[str, pd.DataFrame], positions: pd.DataFrame, opti
         "fig06_vocab_size": fig06_vocab_size(tables),
         "fig10_position_accuracy": fig10_position_accuracy(positions, label),
         "fig12_m1_reset": fig12_m1_reset(tables),
+        "fig13_spelling": fig13_spelling(tables),
         "fig14_delay": fig14_delay(tables),
         "fig15_scaled_data": fig15_scaled_data(tables),
     }

@@ -18,6 +18,8 @@ TABLE_TITLES: dict[str, str] = {
     "table15_fig3_values": "Table 15: bits/byte and MFLOPs/byte behind Figure 3",
     "table16_fig5_values": "Table 16: bits/byte and MFLOPs/byte behind Figure 5",
     "table17_fig14_values": "Table 17: greedy vs delayed Equal-Info windows (Figure 14)",
+    "fig13_spelling": "Figure 13 (Appendix A.3): spelling accuracy over fine-tuning steps",
+    "section51_bitstream": "Section 5.1: M2 over AC's raw bitstream (v=2) against the uniform loss ln 2",
     "welch_tests": "Welch t-tests of the paper's significance statements",
 }
 TABLE_NAMES = tuple(TABLE_TITLES)
@@ -29,6 +31,7 @@ FIGURE_TITLES: dict[str, str] = {
     "fig06_vocab_size": "Figure 6: vocabulary v=256 vs v=65k",
     "fig10_position_accuracy": "Figure 10: accuracy per position in the Equal-Info window",
     "fig12_m1_reset": "Figure 12: resetting M1 less often",
+    "fig13_spelling": "Figure 13: spelling accuracy of fine-tuned M2 models (held-out and training words)",
     "fig14_delay": "Figure 14: greedy vs delayed Equal-Info windows",
     "fig15_scaled_data": "Figure 15: scaling curves with training data scaled with model size",
 }

@@ -7,7 +7,7 @@ paper size it stands for, so tables can join the paper's values on ``paper_size`
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,8 @@ from .paper import PAPER_SIZES
 RUN_COLUMNS = ("slug", "size", "variant", "seed", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte",
                "compression_ratio")
 EVAL_COLUMNS = ("slug", "size", "variant", "seed", "step", "loss", "accuracy", "bits_per_byte")
+SPELLING_COLUMNS = ("scheme", "label", "size", "step", "held_out_accuracy", "train_accuracy", "held_out_words",
+                    "train_words")
 COMPRESSION_COLUMNS = ("slug", "compression_ratio", "bit_compression_ratio", "tokens", "bytes", "vocab_size",
                        "unigram_bits_per_byte")
 DEFAULT_VARIANT = "default"
@@ -28,11 +30,13 @@ DEFAULT_VARIANT = "default"
 
 @dataclass
 class Summary:
-    """The three summary tables, with derived method columns (``label``, ``paper_label``, ``kind``, ...)."""
+    """The summary tables, with derived method columns (``label``, ``paper_label``, ``kind``, ...);
+    ``spelling``: Figure 13's fine-tuning curves (empty when none were run)."""
 
     runs: pd.DataFrame
     evals: pd.DataFrame
     compression: pd.DataFrame
+    spelling: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SPELLING_COLUMNS)))
 
 
 def require_columns(df: pd.DataFrame, columns, what: str) -> None:
@@ -54,7 +58,8 @@ def with_method_columns(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def make_summary(runs: pd.DataFrame, evals: pd.DataFrame, compression: pd.DataFrame) -> Summary:
+def make_summary(runs: pd.DataFrame, evals: pd.DataFrame, compression: pd.DataFrame,
+                 spelling: pd.DataFrame | None = None) -> Summary:
     """Validate and enrich in-memory summary tables (the file loader and the tests share this path)."""
     require_columns(runs, RUN_COLUMNS, "runs.csv")
     require_columns(evals, EVAL_COLUMNS, "evals.csv")
@@ -72,13 +77,17 @@ def make_summary(runs: pd.DataFrame, evals: pd.DataFrame, compression: pd.DataFr
     compression = with_method_columns(compression)
     compression["uniform_bits_per_byte"] = metrics.uniform_bits_per_byte(
         compression["vocab_size"].astype(float), compression["compression_ratio"].astype(float))
-    return Summary(runs=runs, evals=evals, compression=compression)
+    if spelling is None:
+        spelling = pd.DataFrame(columns=list(SPELLING_COLUMNS))
+    require_columns(spelling, SPELLING_COLUMNS, "spelling.csv")
+    return Summary(runs=runs, evals=evals, compression=compression, spelling=spelling)
 
 
 def load_summary(runs_csv: str | os.PathLike, evals_csv: str | os.PathLike,
-                 compression_csv: str | os.PathLike) -> Summary:
-    """Read the three summary CSVs written by the collector."""
-    return make_summary(pd.read_csv(runs_csv), pd.read_csv(evals_csv), pd.read_csv(compression_csv))
+                 compression_csv: str | os.PathLike, spelling_csv: str | os.PathLike | None = None) -> Summary:
+    """Read the summary CSVs written by the collector (``spelling_csv`` optional)."""
+    spelling = pd.read_csv(spelling_csv) if spelling_csv is not None else None
+    return make_summary(pd.read_csv(runs_csv), pd.read_csv(evals_csv), pd.read_csv(compression_csv), spelling)
 
 
 def paper_size_map(sizes, overrides=None) -> dict[str, str]:

@@ -25,7 +25,7 @@ from nc.models.sizes import model_size
 from .markdown import dataframe_to_markdown
 from .names import TABLE_NAMES, TABLE_TITLES
 from .options import AnalysisOptions
-from .paper import PAPER_SIZES, canonical_label, paper_table, spec_label
+from .paper import PAPER_SIZES, canonical_label, paper_scalar, paper_table, spec_label
 from .stats import welch_test
 from .summary import (COMPRESSION_COLUMNS, DEFAULT_VARIANT, EVAL_COLUMNS, RUN_COLUMNS, Summary, make_summary,
                       paper_size_map, seed_means, seed_stats)
@@ -409,6 +409,34 @@ def table17_fig14_values(ctx: TableContext) -> pd.DataFrame:
     return out
 
 
+def fig13_spelling(ctx: TableContext) -> pd.DataFrame:
+    """Figure 13's curves: exact-match spelling accuracy on held-out and training words per fine-tune step
+    (the paper publishes the figure only, so there is no paper column)."""
+    columns = ["label", "size", "step", "held_out_accuracy", "train_accuracy", "held_out_words", "train_words"]
+    return ctx.summary.spelling.reindex(columns=columns).sort_values(["label", "step"]).reset_index(drop=True)
+
+
+BITSTREAM_LABEL = "AC[v=2]"
+M1_PROXY_LABEL = "AC[v=256]"
+
+
+def section51_bitstream(ctx: TableContext) -> pd.DataFrame:
+    """Section 5.1: per size, M2's loss (nats per 1-bit token) over AC's raw bitstream beside the uniform
+    model's ln 2 and the paper's 0.693 (25m) / 0.6928 (403m); ``loss_noise`` is bits/byte noise in nats/token."""
+    paper = pd.DataFrame({"paper_size": ["25m", "403m"],
+                          "loss_nats_per_token": [paper_scalar(f"bitstream_{s}_cross_entropy") for s in ("25m", "403m")]})
+    means = seed_means(ctx.summary.runs)
+    means = means[means["paper_label"] == BITSTREAM_LABEL].copy()
+    means["paper_size"] = means["size"].map(ctx.paper_size)
+    noise = _noise_column(ctx, means)
+    means["loss_noise"] = noise * means["compression_ratio"].astype(float) * metrics.LN2 if len(means) else []
+    means["uniform_loss"] = metrics.LN2
+    means = means.sort_values("nominal_params")
+    repro = means[["paper_size", "size", "seeds", "compression_ratio", "uniform_loss", "loss_noise",
+                   "loss_nats_per_token"]]
+    return with_paper(repro, paper, ["paper_size"], ["loss_nats_per_token"])
+
+
 # ------------------------------------------------------------------------------------------ Welch tests
 
 def welch_comparisons(ctx: TableContext) -> list[dict]:
@@ -490,6 +518,8 @@ BUILDERS = {
     "table15_fig3_values": table15_fig3_values,
     "table16_fig5_values": table16_fig5_values,
     "table17_fig14_values": table17_fig14_values,
+    "fig13_spelling": fig13_spelling,
+    "section51_bitstream": section51_bitstream,
     "welch_tests": welch_tests,
 }
 assert tuple(BUILDERS) == TABLE_NAMES
@@ -543,6 +573,10 @@ def paper_value_tables(options: AnalysisOptions) -> dict[str, pd.DataFrame]:
         if "seeds" in df.columns:
             df["seeds"] = PAPER_SEEDS
         out[name] = df
+    bitstream = out["section51_bitstream"]
+    bitstream["uniform_loss"] = metrics.LN2
+    # AC[v=256]'s seed spread, in nats per 1-bit token (8 of them per AC byte of the 8-bit stream).
+    bitstream["loss_noise"] = spreads[M1_PROXY_LABEL] * ratios[M1_PROXY_LABEL] / 8 * metrics.LN2
     welch = out["welch_tests"]
     welch["p"] = welch["paper_p"]
     welch["t"] = welch["paper_t"]

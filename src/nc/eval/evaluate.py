@@ -88,6 +88,35 @@ def make_eval_step(model: DecoderLM):
     return eval_step
 
 
+def make_exact_match_step(model: DecoderLM):
+    """jit(params, tokens, mask) -> (rows whose every scored token is the argmax, rows with a scored token).
+
+    Under teacher forcing a row is all correct exactly when greedy decoding reproduces it, so this is
+    the exact-match accuracy of greedy generation (Appendix A.3's spelling accuracy)."""
+
+    @jax.jit
+    def exact_match_step(params, tokens, mask):
+        hidden = model.apply({"params": params}, tokens, project=False)
+        _, _, correct = token_losses(hidden, params["output_proj"]["kernel"], tokens)
+        scored = jnp.any(mask, axis=1)
+        all_correct = jnp.all((correct > 0) | ~mask, axis=1) & scored
+        return jnp.sum(all_correct), jnp.sum(scored)
+
+    return exact_match_step
+
+
+def exact_match_accuracy(step_fn, params: Any, data: TokenRows, batch_size: int) -> float:
+    """Share of ``data``'s rows that ``make_exact_match_step``'s function gets entirely right (one process)."""
+    hits = rows = 0
+    for start in range(0, len(data), batch_size):
+        tokens, mask = padded_batch(data, np.arange(start, min(start + batch_size, len(data))), batch_size)
+        h, n = jax.device_get(step_fn(params, tokens, mask))
+        hits, rows = hits + int(h), rows + int(n)
+    if rows == 0:
+        raise ValueError("no scored rows to take the exact-match accuracy of")
+    return hits / rows
+
+
 def evaluate_params(
     eval_step, params: Any, valid: TokenRows, *, eval_batches: int, batch_size: int,
     window_tokens: int | None = None, mesh: Mesh | None = None,

@@ -116,6 +116,17 @@ def check_config(config: Mapping[str, Any]) -> None:
         _check_processes(f"resources.train_m2 ({size})", rule_resources(config, "train_m2", size),
                          config["m2"]["batch_size"])
     _check_processes("resources.train_m1", rule_resources(config, "train_m1"), config["m1"]["batch_size"])
+    _check_spelling(config)
+
+
+def _check_spelling(config: Mapping[str, Any]) -> None:
+    """The spelling fine-tunes start from the scaling study's seed-0 runs at ``spelling.size``."""
+    size = config["spelling"]["size"]
+    runs = set(study_runs(config))
+    for method in ("EqualInfoAC[b=16;v=256]", "SentencePiece"):
+        if Run(parse_method(method).slug, size, DEFAULT_VARIANT, 0) not in runs:
+            raise ValueError(f"spelling.size: {size!r} needs a seed-0 {method} run of that size in m2.studies "
+                             f"(sizes: {config['m2']['sizes']})")
 
 
 def _check_processes(key: str, spec: Mapping[str, int], batch_size: int) -> None:

@@ -24,6 +24,7 @@ from nc.data.method_datasets import (
     tokenize_examples,
     truncate_dataset,
 )
+from nc.data import spelling as task
 from nc.data.shards import ExampleSplit
 from nc.data.splits import write_corpus_part, write_split, write_split_shard
 from nc.data.tokenizers import SentencePieceTokenizer, train_sentencepiece
@@ -430,6 +431,46 @@ def train_m2(train_manifest: str | Path, valid_manifest: str | Path, run_dir: st
     return result
 
 
+# ------------------------------------------------------------------------------------------- spelling
+SPELLING_COLUMNS = ["scheme", "label", "method", "size", "step", "held_out_accuracy", "train_accuracy",
+                    "held_out_words", "train_words"]
+
+
+def spelling_finetune(pretrained_eval: str | Path, curve_csv: str | Path, *, scheme: str, spelling: Mapping[str, Any],
+                      coding: Mapping[str, Any], m1_dir: str | Path | None = None,
+                      sentencepiece_model: str | Path | None = None, progress: bool = True) -> list[dict]:
+    """Appendix A.3 / Figure 13: fine-tune the pre-trained M2 whose ``eval.json`` is ``pretrained_eval`` on
+    the spelling task (``nc.data.spelling``) and write its curve: exact-match accuracy on the held-out
+    words and on as many training words, before and every ``spelling.eval_every`` fine-tune steps."""
+    from nc.coding import encode_examples
+    from nc.train.finetune import finetune_lm
+
+    spec = task.spelling_scheme(scheme)
+    method = spec.spec
+    train_words, held_out = task.split_words(task.shipped_words(), spelling["held_out_fraction"], spelling["seed"])
+    words = train_words + held_out
+    tokenizer = SentencePieceTokenizer(sentencepiece_model) if method.kind == "SentencePiece" else None
+    if tokenizer is not None:
+        vocab_size = tokenizer.vocab_size
+        inputs = {w: tokenizer.encode(w.encode("utf-8"))[0] for w in words}
+    else:
+        vocab_size = method.vocab_size
+        source = probability_source(method, coding, m1_dir=m1_dir)
+        encoded = encode_examples([w.encode("utf-8") for w in words], method, source, precision=coding["precision"])
+        inputs = {w: e.tokens for w, e in zip(words, encoded)}
+    char_ids = task.character_ids(spec, "".join(words), vocab_size, tokenizer, seed=spelling["seed"])
+    make = lambda ws: task.spelling_dataset(ws, inputs, char_ids, task.separator_id(spec), vocab_size, method.label)
+    evaluations = {"held_out": make(held_out), "train": make(train_words[:len(held_out)])}
+    curve = finetune_lm(Path(pretrained_eval).parent, make(train_words), evaluations, steps=spelling["steps"],
+                        batch_size=spelling["batch_size"], eval_every=spelling["eval_every"], seed=spelling["seed"],
+                        progress=progress)
+    size = read_json(pretrained_eval)["size"]
+    rows = [{"scheme": spec.name, "label": spec.label, "method": method.label, "size": size, **row,
+             "held_out_words": len(held_out), "train_words": len(train_words)} for row in curve]
+    _write_csv(curve_csv, SPELLING_COLUMNS, rows)
+    return rows
+
+
 # ------------------------------------------------------------------------------------------- summaries
 def _method_columns(slug: str) -> dict[str, Any]:
     method = parse_method(slug)
@@ -449,8 +490,10 @@ def _write_csv(path: str | Path, columns: Sequence[str], rows: Sequence[Mapping[
 
 
 def collect_summaries(eval_paths: Sequence[str | Path], stats_paths: Sequence[str | Path], runs_csv: str | Path,
-                      evals_csv: str | Path, compression_csv: str | Path) -> None:
-    """runs.csv (one row per M2 run), evals.csv (every evaluation of every run), compression.csv (per method).
+                      evals_csv: str | Path, compression_csv: str | Path, spelling_paths: Sequence[str | Path] = (),
+                      spelling_csv: str | Path | None = None) -> None:
+    """runs.csv (one row per M2 run), evals.csv (every evaluation of every run), compression.csv (per method)
+    and spelling.csv (the fine-tuning curves of ``spelling_finetune``, one after another).
 
     A run's identity is read from its directory, ``m2/<slug>/<size>/<variant>/seed<k>/eval.json``.
     """
@@ -480,3 +523,9 @@ def collect_summaries(eval_paths: Sequence[str | Path], stats_paths: Sequence[st
     _write_csv(runs_csv, RUN_COLUMNS, runs)
     _write_csv(evals_csv, eval_columns, evals)
     _write_csv(compression_csv, COMPRESSION_COLUMNS, compression)
+    if spelling_csv is not None:
+        curves = []
+        for path in sorted(map(str, spelling_paths)):
+            with open(path, newline="", encoding="utf-8") as f:
+                curves += list(csv.DictReader(f))
+        _write_csv(spelling_csv, SPELLING_COLUMNS, curves)

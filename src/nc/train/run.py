@@ -22,8 +22,19 @@ class TrainedRun:
     step: int
 
 
-def load_trained(run_dir: str | Path, dtype: str | None = None, sharding=None) -> TrainedRun:
-    """The model and the latest checkpointed parameters of ``run_dir`` (written by ``train_lm``).
+@dataclass
+class TrainState:
+    """A run's latest train state (params, optimizer state, step) with what rebuilds it."""
+
+    model: DecoderLM
+    optimizer: Any
+    state: Any
+    config: dict
+    step: int
+
+
+def load_train_state(run_dir: str | Path, dtype: str | None = None, sharding=None) -> TrainState:
+    """The model, optimizer and latest checkpointed train state of ``run_dir`` (written by ``train_lm``).
 
     ``dtype`` overrides the compute dtype the run trained with (M1 inference always uses float32);
     ``sharding`` places every restored array (a multi-process job restores onto its global mesh); by
@@ -43,4 +54,11 @@ def load_trained(run_dir: str | Path, dtype: str | None = None, sharding=None) -
         if step is None:
             raise FileNotFoundError(f"{run_dir / 'checkpoints'} holds no checkpoint")
         state = ckpt.restore(step, abstract_train_state(model, optimizer, sharding))
-    return TrainedRun(model=model, params=state["params"], config=config, step=int(step))
+    return TrainState(model=model, optimizer=optimizer, state=state, config=config, step=int(step))
+
+
+def load_trained(run_dir: str | Path, dtype: str | None = None, sharding=None) -> TrainedRun:
+    """The model and the latest checkpointed parameters of ``run_dir`` (``load_train_state`` without the
+    optimizer state)."""
+    run = load_train_state(run_dir, dtype, sharding)
+    return TrainedRun(model=run.model, params=run.state["params"], config=run.config, step=run.step)
