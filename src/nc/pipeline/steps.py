@@ -172,9 +172,10 @@ def use_pretrained_sentencepiece(model_file: str | Path, model_path: str | Path,
     if vocab_size and tokenizer.vocab_size != vocab_size:
         raise ValueError(f"sentencepiece.model_file {source} has {tokenizer.vocab_size} pieces, but sentencepiece."
                          f"vocab_size is {vocab_size}: set vocab_size to {tokenizer.vocab_size}")
-    write_bytes(model_path, source.read_bytes())
+    data = source.read_bytes()
+    write_bytes(model_path, data)
     log.info("SentencePiece model: %s (%d pieces, sha256 %s)", source, tokenizer.vocab_size,
-             hashlib.sha256(source.read_bytes()).hexdigest())
+             hashlib.sha256(data).hexdigest())
 
 
 def probability_source(method: MethodSpec, coding: Mapping[str, Any], *, m1_dir: str | Path | None = None,
