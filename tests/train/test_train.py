@@ -42,7 +42,8 @@ def test_training_learns_and_writes_logs(tmp_path):
     losses = [float(r["loss"]) for r in metrics]
     assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.3
     evals = read_csv(tmp_path / "evals.csv")
-    assert list(evals[0]) == ["step", "loss", "accuracy", "bits_per_byte", "tokens", "acc_pos_1", "acc_pos_2"]
+    assert list(evals[0]) == ["step", "loss", "accuracy", "bits_per_byte", "bits_per_byte_se", "tokens", "acc_pos_1",
+                              "acc_pos_2"]
     assert [int(r["step"]) for r in evals] == [2, 8, 16, 24, 32, 40]
     # Odd positions copy their predecessor: the second token of each 2-token window becomes predictable.
     last = evals[-1]
