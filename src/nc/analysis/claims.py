@@ -24,10 +24,11 @@ from scipy import stats
 
 from nc.models.sizes import model_size
 
+from .tables import M1_PROXY_LABEL as M1_PROXY
+
 HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE = "holds", "does not hold", "inconclusive", "not testable"
 VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE)
 LEARNERS = ("Bytes", "SentencePiece")  # text tokenizers: an M2 that learns anything beats their unigrams
-M1_PROXY = "AC[v=256]"  # AC's uniform bits/byte is M1's own bits/byte on the data (Section 3.4)
 
 
 @dataclass

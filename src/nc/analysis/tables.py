@@ -417,7 +417,7 @@ def fig13_spelling(ctx: TableContext) -> pd.DataFrame:
 
 
 BITSTREAM_LABEL = "AC[v=2]"
-M1_PROXY_LABEL = "AC[v=256]"
+M1_PROXY_LABEL = "AC[v=256]"  # AC's uniform bits/byte is M1's own bits/byte on the data (Section 3.4)
 
 
 def section51_bitstream(ctx: TableContext) -> pd.DataFrame:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
-import jax
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -47,5 +46,4 @@ def finetune_lm(pretrained_dir: str | Path, train: TokenRows, evaluations: Mappi
         state, _ = train_step(state, tokens, mask)
         if step % eval_every == 0 or step == steps:
             curve.append(measure(step))
-    jax.block_until_ready(state["step"])
     return curve
