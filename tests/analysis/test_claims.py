@@ -70,6 +70,18 @@ def test_missing_runs_make_claims_not_testable():
         assert result[claim] == "not testable", claim
 
 
+def test_studies_run_at_one_vocabulary_are_judged_on_it():
+    v65k = ["EqualInfoAC[b=16;v=65k;reset=2]", "EqualInfoAC[b=16;v=65k;reset=never]", "GZip[v=65k;noheader]"]
+    result = verdicts(drop=v65k)
+    assert result["m1_reset_every_window_best"] == "holds"
+    assert result["gzip_header_minimal"] == "holds"
+    contradicted = verdicts({("EqualInfoAC[b=16;v=256;reset=2]", "t3"): 1.0}, drop=v65k)
+    assert contradicted["m1_reset_every_window_best"] == "does not hold"
+    none_run = verdicts(drop=v65k + ["EqualInfoAC[b=16;v=256;reset=2]", "GZip[v=256;noheader]"])
+    assert none_run["m1_reset_every_window_best"] == "not testable"
+    assert none_run["gzip_header_minimal"] == "not testable"
+
+
 def test_positions_claim_fails_when_late_positions_unlock_first():
     runs, evals, comp = make_frames()
     mask = evals["method"] == "EqualInfoAC[b=64;v=256]"

@@ -428,13 +428,26 @@ def larger_vocab_hurts_gzip(ev):
     return verdict(decide(_less_at(small, large, small.index, ev.z)), f"v=65k {_fmt(large)}; v=256 {_fmt(small)}")
 
 
+def _complete_vocabularies(table: pd.DataFrame, columns: list[str], study: str, details: list[str]):
+    """(token_bits, rows) of each vocabulary whose ``columns`` are all present; a vocabulary with a gap is
+    noted in ``details`` and left out (a scale may run a study at one vocabulary); Missing when none is
+    complete."""
+    complete = []
+    for bits, group in table.groupby("token_bits"):
+        if group[columns].isna().any().any():
+            details.append(f"v={_vocab_name(bits)}: not run")
+        else:
+            complete.append((bits, group))
+    if not complete:
+        raise Missing(f"{study} runs incomplete for every vocabulary")
+    return complete
+
+
 def m1_reset_every_window_best(ev):
     t9, z, res = ev.tables["table09_m1_reset"], ev.z, ev.tolerances["ratio_resolution_relative"]
     outcomes, details = [], []
-    for bits, group in t9.groupby("token_bits"):
+    for bits, group in _complete_vocabularies(t9, ["bits_per_byte", "compression_ratio"], "M1 reset", details):
         g = group.set_index("m1_reset")
-        if g["bits_per_byte"].isna().any() or g["compression_ratio"].isna().any():
-            raise Missing(f"M1 reset runs incomplete for token_bits={int(bits)}")
         noise = g["bits_per_byte_noise"].fillna(0.0) if "bits_per_byte_noise" in g else pd.Series(0.0, index=g.index)
         every, other, never = ("every window", "every other window", "never")
         bpb = g["bits_per_byte"]
@@ -453,10 +466,8 @@ def gzip_header_minimal(ev):
         return premise
     t10, tol, z = ev.tables["table10_gzip_header"], ev.tolerances["gzip_header_bits_per_byte"], ev.z
     outcomes, details = [], []
-    for bits, group in t10.groupby("token_bits"):
+    for bits, group in _complete_vocabularies(t10, ["bits_per_byte"], "GZip header", details):
         g = group.set_index("header_footer")
-        if g["bits_per_byte"].isna().any():
-            raise Missing(f"GZip header runs incomplete for token_bits={int(bits)}")
         noise = float(np.hypot(*g["bits_per_byte_noise"].fillna(0.0))) if "bits_per_byte_noise" in g else 0.0
         diff = abs(g.loc["kept", "bits_per_byte"] - g.loc["removed", "bits_per_byte"])
         outcomes.append(below(diff, noise, tol, z))
