@@ -1,7 +1,7 @@
 # nc: the two Quick-start commands and their building blocks.
 #
 #   make tiny    create .venv (if missing), install nc, run the whole workflow at the tiny scale
-#   make test    create/refresh .venv, build .venv-tfc, install SLURM if possible, run the test suite
+#   make test    create/refresh .venv, lint (ruff, mypy), build .venv-tfc, install SLURM if possible, run the tests
 #
 # Variables: PYTHON (interpreter for new venvs), PYTEST_WORKERS (pytest-xdist -n), TEST_TIMEOUT (seconds
 # per test), PYTEST_ARGS (extra pytest arguments, e.g. PYTEST_ARGS='-m "not slurm"'), SKIP_TFC=1 (do not
@@ -24,11 +24,12 @@ INSTALLED := $(VENV)/.nc-installed
 # Rules' shell commands call `python`/`snakemake`: the venv comes first on PATH.
 RUN := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: help venv tiny smoke test tfc-venv slurm-packages paper-dag clean-venv
+.PHONY: help venv tiny smoke test lint tfc-venv slurm-packages paper-dag clean-venv
 
 help:
 	@echo "make tiny        run the workflow at the tiny scale on this machine (results/tiny/)"
-	@echo "make test        run the test suite, as CI does"
+	@echo "make test        run the linters and the test suite, as CI does"
+	@echo "make lint        ruff (lint and format check) and mypy only"
 	@echo "make smoke       run the smoke DAG locally (results/smoke/)"
 	@echo "make paper-dag   dry-run the paper-scale DAG through the SLURM profile"
 	@echo "make venv        create or refresh $(VENV) only"
@@ -79,8 +80,16 @@ slurm-packages:
 	  echo "slurm-packages: missing$$missing; not root or no apt-get, the SLURM tests will skip"; \
 	fi
 
+# Lint and format check (ruff) and type check (mypy), configured in pyproject.toml. `ruff format` and
+# `ruff check --fix` apply the fixes.
+LINTED := src tests benchmarks workflow scripts
+lint: $(INSTALLED)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
 # pytest exit status 5 means no test was collected: reported and kept as a failure.
-test: $(INSTALLED) tfc-venv slurm-packages
+test: $(INSTALLED) lint tfc-venv slurm-packages
 	@status=0; \
 	$(RUN) python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --timeout $(TEST_TIMEOUT) -ra --durations=15 $(PYTEST_ARGS) \
 	  || status=$$?; \

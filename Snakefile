@@ -13,15 +13,13 @@ include: "rules/baselines.smk"
 include: "rules/compress.smk"
 include: "rules/m2.smk"
 include: "rules/spelling.smk"
-
-if os.path.exists(os.path.join(workflow.basedir, "rules", "analysis.smk")):
-    include: "rules/analysis.smk"
+include: "rules/analysis.smk"
 
 
 rule all:
     default_target: True
     input:
-        ANALYSIS_TARGETS if "ANALYSIS_TARGETS" in globals() else SUMMARY_FILES,
+        ANALYSIS_TARGETS,
 
 
 # Aggregation over finished runs and manifests of shards: seconds of CPU on small CSV/JSON files, so on a

@@ -9,6 +9,7 @@ over repeats), the bits each spends over the ideal -sum log2 p, and the rate of 
 
     .venv/bin/python benchmarks/coder.py [--symbols N] [--chunk N] [--repeats R] [--seed S]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,16 +86,24 @@ def main() -> None:
     theirs_bits = range_encoders[0].num_bits()
     ours_rate, theirs_rate = args.symbols / ours_s, args.symbols / theirs_s
     ratio = ours_rate / theirs_rate
-    print(f"symbols: {args.symbols:,} (256-way softmax(N(0,1)*2) distributions, chunks of {args.chunk:,}), "
-          f"precision {PRECISION}, {args.repeats} repeats")
+    print(
+        f"symbols: {args.symbols:,} (256-way softmax(N(0,1)*2) distributions, chunks of {args.chunk:,}), "
+        f"precision {PRECISION}, {args.repeats} repeats"
+    )
     print(f"ideal -sum log2 p: {ideal:,.0f} bits ({ideal / args.symbols:.4f} bits/symbol)")
-    print(f"nc.coding   : {np.median(ours_rate) / 1e6:8.3f} M symbols/s (range {ours_rate.min() / 1e6:.3f}-"
-          f"{ours_rate.max() / 1e6:.3f}), {ours_bits:,} bits, +{100 * (ours_bits / ideal - 1):.3f}% over ideal")
-    print(f"constriction: {np.median(theirs_rate) / 1e6:8.3f} M symbols/s (range {theirs_rate.min() / 1e6:.3f}-"
-          f"{theirs_rate.max() / 1e6:.3f}), {theirs_bits:,} bits, +{100 * (theirs_bits / ideal - 1):.3f}% over ideal")
+    print(
+        f"nc.coding   : {np.median(ours_rate) / 1e6:8.3f} M symbols/s (range {ours_rate.min() / 1e6:.3f}-"
+        f"{ours_rate.max() / 1e6:.3f}), {ours_bits:,} bits, +{100 * (ours_bits / ideal - 1):.3f}% over ideal"
+    )
+    print(
+        f"constriction: {np.median(theirs_rate) / 1e6:8.3f} M symbols/s (range {theirs_rate.min() / 1e6:.3f}-"
+        f"{theirs_rate.max() / 1e6:.3f}), {theirs_bits:,} bits, +{100 * (theirs_bits / ideal - 1):.3f}% over ideal"
+    )
     print(f"quantize_cdfs (nc, [N, 257] CDF array): {args.symbols / quantize_s / 1e6:.3f} M rows/s")
-    print(f"throughput ratio nc/constriction: {np.median(ratio):.2f}x median "
-          f"(range {ratio.min():.2f}-{ratio.max():.2f}x over {args.repeats} repeats)")
+    print(
+        f"throughput ratio nc/constriction: {np.median(ratio):.2f}x median "
+        f"(range {ratio.min():.2f}-{ratio.max():.2f}x over {args.repeats} repeats)"
+    )
 
 
 if __name__ == "__main__":

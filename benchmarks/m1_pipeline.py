@@ -19,6 +19,7 @@ overlapping (serial wall / ladder wall).
 
     .venv/bin/python benchmarks/m1_pipeline.py [--examples 256] [--m1-size t0] [--threads 2] [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,15 @@ from nc.models.m1 import load_probability_source
 from nc.models.sizes import model_size
 from nc.train import TrainConfig, train_lm
 
-METHODS = ["AC[v=256]", "AC[v=65k]", "EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]",
-           "EqualInfoAC[b=64;v=256]", "EqualInfoAC[b=16;v=256;reset=2]", "EqualInfoAC[b=16;v=256;reset=never]"]
+METHODS = [
+    "AC[v=256]",
+    "AC[v=65k]",
+    "EqualInfoAC[b=16;v=256]",
+    "EqualInfoAC[b=16;v=65k]",
+    "EqualInfoAC[b=64;v=256]",
+    "EqualInfoAC[b=16;v=256;reset=2]",
+    "EqualInfoAC[b=16;v=256;reset=never]",
+]
 SEQ_LEN = 512
 EXAMPLE_BYTES = 10_240
 
@@ -59,8 +67,14 @@ def train_m1(size: str, steps: int, directory: Path) -> Path:
     rows = text[: len(text) // 1024 * 1024].reshape(-1, 1024)
     n = np.full(len(rows), 1024, np.int32)
     data = TokenDataset(rows, n, n.astype(np.int64), {"method": "Bytes", "vocab_size": 256, "seq_len": 1024})
-    train_lm(data, None, model_size(size), TrainConfig(steps=steps, batch_size=8, warmup_steps=50, dtype="float32"),
-             directory, progress=False)
+    train_lm(
+        data,
+        None,
+        model_size(size),
+        TrainConfig(steps=steps, batch_size=8, warmup_steps=50, dtype="float32"),
+        directory,
+        progress=False,
+    )
     return directory
 
 
@@ -72,9 +86,14 @@ def run(method, examples, source, mode: str, threads: int, length_step: int) -> 
     wall = time.perf_counter() - start
     kept = sum(e.num_bytes for e in encoded)
     stats = encoder.stats
-    return {"positions": stats.positions / kept, "bytes_per_s": kept / wall, "wall": wall,
-            "busy": stats.busy_s / max(stats.wall_s, 1e-9), "tokens": [e.tokens for e in encoded],
-            "ladder": encoder.window_ladder() if method.kind == "EqualInfoAC" and method.m1_reset else encoder.rungs}
+    return {
+        "positions": stats.positions / kept,
+        "bytes_per_s": kept / wall,
+        "wall": wall,
+        "busy": stats.busy_s / max(stats.wall_s, 1e-9),
+        "tokens": [e.tokens for e in encoded],
+        "ladder": encoder.window_ladder() if method.kind == "EqualInfoAC" and method.m1_reset else encoder.rungs,
+    }
 
 
 def main() -> None:
@@ -96,10 +115,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         run_dir = args.m1_run or train_m1(args.m1_size, args.m1_steps, Path(scratch) / "m1")
         source = load_probability_source(run_dir, call_memory_mb=args.call_mb, max_rows=args.max_rows)
-        print(f"{len(examples)} examples of {EXAMPLE_BYTES} bytes, {SEQ_LEN} tokens kept; M1 {run_dir.name} "
-              f"({source.model.size.name}); {args.call_mb} MB / at most {args.max_rows} rows per call; "
-              f"{args.threads} coder threads")
-        print(f"{'method':40s} {'mode':7s} {'pos/kept B':>10s} {'kept B/s':>9s} {'M1 busy':>8s} {'M1 waits':>8s}  ladder")
+        print(
+            f"{len(examples)} examples of {EXAMPLE_BYTES} bytes, {SEQ_LEN} tokens kept; M1 {run_dir.name} "
+            f"({source.model.size.name}); {args.call_mb} MB / at most {args.max_rows} rows per call; "
+            f"{args.threads} coder threads"
+        )
+        print(
+            f"{'method':40s} {'mode':7s} {'pos/kept B':>10s} {'kept B/s':>9s} {'M1 busy':>8s} {'M1 waits':>8s}  ladder"
+        )
         worst_wait = 0.0
         for label in args.methods:
             method = parse_method(label)
@@ -107,12 +130,16 @@ def main() -> None:
             modes = ("ladder", "serial") if args.quick else ("whole", "ladder", "serial")
             results = {mode: run(method, examples, source, mode, args.threads, args.length_step) for mode in modes}
             for mode, r in results.items():
-                print(f"{label:40s} {mode:7s} {r['positions']:10.2f} {r['bytes_per_s']:9.0f} {r['busy']:8.2f} "
-                      f"{1 - r['busy']:8.2f}  {r['ladder']}")
+                print(
+                    f"{label:40s} {mode:7s} {r['positions']:10.2f} {r['bytes_per_s']:9.0f} {r['busy']:8.2f} "
+                    f"{1 - r['busy']:8.2f}  {r['ladder']}"
+                )
             same = sum(np.array_equal(a, b) for a, b in zip(results["ladder"]["tokens"], results["serial"]["tokens"]))
             line = f"{label}: overlap speed-up {results['serial']['wall'] / results['ladder']['wall']:.2f}x"
             if "whole" in results:
-                line += f", positions whole/ladder {results['whole']['positions'] / results['ladder']['positions']:.2f}x"
+                line += (
+                    f", positions whole/ladder {results['whole']['positions'] / results['ladder']['positions']:.2f}x"
+                )
             print(f"{line}; ladder and serial tokens identical in {same}/{len(examples)} examples")
             worst_wait = max(worst_wait, 1 - results["ladder"]["busy"])
         print(f"worst share of time M1 waits (ladder mode): {worst_wait:.2f}")

@@ -16,6 +16,7 @@ backend, so the figures approximate GPU memory rather than equal it.
 
 The last line is ``worst compiled memory per device: X GB (size) <= / > 80 GB``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,10 @@ from pathlib import Path
 MAX_DEVICES = 16
 # XLA's CPU scheduler favours concurrency by default and then keeps recomputed (remat) activations alive
 # as long as stored ones; the memory-minimising scheduler is the closer model of a GPU's.
-os.environ.setdefault("XLA_FLAGS", f"--xla_force_host_platform_device_count={MAX_DEVICES} "
-                                   "--xla_cpu_enable_concurrency_optimized_scheduler=false")
+os.environ.setdefault(
+    "XLA_FLAGS",
+    f"--xla_force_host_platform_device_count={MAX_DEVICES} --xla_cpu_enable_concurrency_optimized_scheduler=false",
+)
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax  # noqa: E402  (after XLA_FLAGS: the device count is read when JAX starts)
@@ -45,8 +48,11 @@ from nc.train.state import abstract_train_state, make_optimizer  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 GPU_MEMORY_GB = 80
 VOCAB = 65_536
-ALTERNATIVES = [{"layout": "replicated", "remat": False}, {"layout": "replicated", "remat": True},
-                {"layout": "fsdp", "remat": True}]
+ALTERNATIVES = [
+    {"layout": "replicated", "remat": False},
+    {"layout": "replicated", "remat": True},
+    {"layout": "fsdp", "remat": True},
+]
 
 
 def compiled_memory(size_name: str, devices: int, batch_size: int, seq_len: int, layout: str, remat: bool) -> dict:
@@ -65,26 +71,43 @@ def compiled_memory(size_name: str, devices: int, batch_size: int, seq_len: int,
     seconds = time.perf_counter() - start
     stats = compiled.memory_analysis()
     gb = 1e-9
-    state_bytes = sum(int(np.prod(leaf.shape)) * leaf.dtype.itemsize
-                      for leaf in jax.tree_util.tree_leaves(abstract_train_state(model, optimizer)))
-    total = (stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
-             - stats.alias_size_in_bytes)
-    return {"size": size_name, "devices": devices, "per_device_batch": batch_size // devices, "layout": layout,
-            "remat": remat, "state_gb": state_bytes * gb, "arguments_gb": stats.argument_size_in_bytes * gb,
-            "temp_gb": stats.temp_size_in_bytes * gb, "total_gb": total * gb, "compile_s": seconds}
+    state_bytes = sum(
+        int(np.prod(leaf.shape)) * leaf.dtype.itemsize
+        for leaf in jax.tree_util.tree_leaves(abstract_train_state(model, optimizer))
+    )
+    total = (
+        stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes - stats.alias_size_in_bytes
+    )
+    return {
+        "size": size_name,
+        "devices": devices,
+        "per_device_batch": batch_size // devices,
+        "layout": layout,
+        "remat": remat,
+        "state_gb": state_bytes * gb,
+        "arguments_gb": stats.argument_size_in_bytes * gb,
+        "temp_gb": stats.temp_size_in_bytes * gb,
+        "total_gb": total * gb,
+        "compile_s": seconds,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", help="paper sizes to compile (default: m2.sizes)")
-    parser.add_argument("--compare", action="store_true",
-                        help="also compile the other layouts (replicated / fsdp, remat or not) on the same GPUs")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also compile the other layouts (replicated / fsdp, remat or not) on the same GPUs",
+    )
     args = parser.parse_args(argv)
     config = prepare_config({"scale": "paper"}, ROOT)
     m2 = config["m2"]
     rows = []
-    print(f"{'size':>5} {'GPUs':>4} {'batch/dev':>9} {'layout':>10} {'remat':>5} {'state GB':>8} {'args GB':>8} "
-          f"{'temp GB':>8} {'total GB':>8} {'compile s':>9}  configured")
+    print(
+        f"{'size':>5} {'GPUs':>4} {'batch/dev':>9} {'layout':>10} {'remat':>5} {'state GB':>8} {'args GB':>8} "
+        f"{'temp GB':>8} {'total GB':>8} {'compile s':>9}  configured"
+    )
     for size_name in args.sizes or m2["sizes"]:
         devices = max(1, rule_resources(config, "train_m2", size_name)["gpus"])
         if devices > len(jax.devices()):
@@ -97,13 +120,17 @@ def main(argv: list[str] | None = None) -> int:
             row = compiled_memory(size_name, devices, m2["batch_size"], m2["seq_len"], **variant)
             row["configured"] = variant == configured
             rows.append(row)
-            print(f"{row['size']:>5} {row['devices']:>4} {row['per_device_batch']:>9} {row['layout']:>10} "
-                  f"{str(row['remat']):>5} {row['state_gb']:>8.2f} {row['arguments_gb']:>8.2f} {row['temp_gb']:>8.2f} "
-                  f"{row['total_gb']:>8.2f} {row['compile_s']:>9.1f}  {'yes' if row['configured'] else 'no'}",
-                  flush=True)
+            print(
+                f"{row['size']:>5} {row['devices']:>4} {row['per_device_batch']:>9} {row['layout']:>10} "
+                f"{str(row['remat']):>5} {row['state_gb']:>8.2f} {row['arguments_gb']:>8.2f} {row['temp_gb']:>8.2f} "
+                f"{row['total_gb']:>8.2f} {row['compile_s']:>9.1f}  {'yes' if row['configured'] else 'no'}",
+                flush=True,
+            )
     worst = max((r for r in rows if r["configured"]), key=lambda r: r["total_gb"])
     verdict = "<=" if worst["total_gb"] <= GPU_MEMORY_GB else ">"
-    print(f"worst compiled memory per device: {worst['total_gb']:.1f} GB ({worst['size']}) {verdict} {GPU_MEMORY_GB} GB")
+    print(
+        f"worst compiled memory per device: {worst['total_gb']:.1f} GB ({worst['size']}) {verdict} {GPU_MEMORY_GB} GB"
+    )
     return 0 if verdict == "<=" else 1
 
 

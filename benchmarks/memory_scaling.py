@@ -21,6 +21,7 @@ and wall time; the last line is ``worst peak RSS ratio: X`` (goal X <= 1.1).
     .venv/bin/python benchmarks/memory_scaling.py --quick    # 30 MB and 300 MB
     .venv/bin/python benchmarks/memory_scaling.py --sizes-mb 4 40 --methods Bytes "StaticAC[v=256]"
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,9 +67,17 @@ def write_corpus(directory: Path, total_mb: float, file_mb: float, seed: int = 0
                     # Log-normal lengths, mean exp(7.3 + 0.8^2 / 2) ~ 2,070 characters, as C4's documents.
                     length = int(min(rng.lognormal(7.3, 0.8), len(text) - 1))
                     start = int(rng.integers(0, len(text) - length))
-                    doc = text[start:start + length]
-                    out.write(json.dumps({"text": doc, "url": f"https://example.org/{split}/{index}/{written}",
-                                          "timestamp": "2019-04-25T12:57:54Z"}) + "\n")
+                    doc = text[start : start + length]
+                    out.write(
+                        json.dumps(
+                            {
+                                "text": doc,
+                                "url": f"https://example.org/{split}/{index}/{written}",
+                                "timestamp": "2019-04-25T12:57:54Z",
+                            }
+                        )
+                        + "\n"
+                    )
                     written += len(doc.encode("utf-8"))
         files[split] = count
     return files
@@ -80,14 +89,24 @@ def bench_config(corpus: Path, results: Path, files: dict[str, int], examples: i
     return {
         "scale": "paper",
         "results": str(results),
-        "data": {"corpus": str(corpus), "parts": parts,
-                 "splits": {"m1_train": {"examples": None, "seed": 0, "shards": parts["train"]},
-                            "m2_train": {"examples": examples, "seed": 1, "shards": parts["train"]},
-                            "valid": {"examples": examples // 2, "seed": 2, "shards": parts["validation"]}}},
+        "data": {
+            "corpus": str(corpus),
+            "parts": parts,
+            "splits": {
+                "m1_train": {"examples": None, "seed": 0, "shards": parts["train"]},
+                "m2_train": {"examples": examples, "seed": 1, "shards": parts["train"]},
+                "valid": {"examples": examples // 2, "seed": 2, "shards": parts["validation"]},
+            },
+        },
         "m1": {"size": "t0", "batch_size": 4, "steps": 20, "warmup_steps": 5, "eval_batches": 1},
         "sentencepiece": {"vocab_size": 2000, "max_sentences": 4000},
-        "coding": {"m1_call_mb": 64, "m1_max_rows": 64, "decode_check_examples": 1, "chunk_examples": 256,
-                   "batch_size": 16},
+        "coding": {
+            "m1_call_mb": 64,
+            "m1_max_rows": 64,
+            "decode_check_examples": 1,
+            "chunk_examples": 256,
+            "batch_size": 16,
+        },
         "compress": {"shards": {"m2_train": 2, "valid": 1}},
         "seq2seq": {"train_examples": 64, "valid_examples": 32, "shards": {"m2_train": 1, "valid": 1}},
         # M1 trains on this machine's CPU: a job that asks for GPUs fails at once where JAX sees none.
@@ -101,8 +120,10 @@ def targets(results: Path, methods: list[str]) -> list[str]:
         out.append(str(results / "compression" / parse_method(label).slug / "stats.json"))
     if SEQ2SEQ_METHOD in methods:
         slug = parse_method(SEQ2SEQ_METHOD).slug
-        out += [str(results / "compression" / slug / "seq2seq-compress" / split / "manifest.json")
-                for split in ("m2_train", "valid")]
+        out += [
+            str(results / "compression" / slug / "seq2seq-compress" / split / "manifest.json")
+            for split in ("m2_train", "valid")
+        ]
     return out
 
 
@@ -156,15 +177,35 @@ def run_size(work: Path, total_mb: float, file_mb: float, methods: list[str], ex
     results = work / "results" / "bench"
     config = work / "bench.yaml"
     config.write_text(yaml.safe_dump(bench_config(corpus, results, files, examples)))
-    command = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(work), "--cores", str(cores),
-               "--configfile", str(config), "--nolock", "--quiet", "progress", "--", *targets(results, methods)]
+    command = [
+        str(SNAKEMAKE),
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(work),
+        "--cores",
+        str(cores),
+        "--configfile",
+        str(config),
+        "--nolock",
+        "--quiet",
+        "progress",
+        "--",
+        *targets(results, methods),
+    ]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"snakemake failed at {total_mb} MB:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
-    return {"files": files, "gz_mb": text_mb, "corpus_s": corpus_s, "workflow_s": time.perf_counter() - start,
-            "peaks": job_peaks(results), "sampled": sampled_peaks(results),
-            "m1_train_mb": json.loads((results / "data" / "m1_train" / "manifest.json").read_text())["bytes"] / 2**20}
+    return {
+        "files": files,
+        "gz_mb": text_mb,
+        "corpus_s": corpus_s,
+        "workflow_s": time.perf_counter() - start,
+        "peaks": job_peaks(results),
+        "sampled": sampled_peaks(results),
+        "m1_train_mb": json.loads((results / "data" / "m1_train" / "manifest.json").read_text())["bytes"] / 2**20,
+    }
 
 
 def main() -> None:
@@ -186,9 +227,12 @@ def main() -> None:
             # The smaller corpus has four train files: file, part and shard sizes are the same at both sizes.
             runs[mb] = run_size(scratch / f"{mb:g}MB", mb, sizes[0] / 4, args.methods, args.examples, args.cores)
             r = runs[mb]
-            print(f"{mb:g} MB: m1_train {r['m1_train_mb']:.0f} MB of examples, {r['files']['train']} + "
-                  f"{r['files']['validation']} json.gz files ({r['gz_mb']:.0f} MB gzipped, written in "
-                  f"{r['corpus_s']:.0f} s), workflow {r['workflow_s']:.0f} s", flush=True)
+            print(
+                f"{mb:g} MB: m1_train {r['m1_train_mb']:.0f} MB of examples, {r['files']['train']} + "
+                f"{r['files']['validation']} json.gz files ({r['gz_mb']:.0f} MB gzipped, written in "
+                f"{r['corpus_s']:.0f} s), workflow {r['workflow_s']:.0f} s",
+                flush=True,
+            )
         small, large = (runs[mb] for mb in sizes)
         print(f"\n{'rule':22s} {'jobs':>9s} {'peak RSS MB':>19s} {'ratio':>6s} {'sampled MB':>17s} {'job s':>13s}")
         worst = 0.0
@@ -201,8 +245,10 @@ def main() -> None:
             ratio = max(b) / max(a)
             worst = max(worst, ratio)
             sa, sb = small["sampled"].get(rule, (0, 0)), large["sampled"].get(rule, (0, 0))
-            print(f"{rule:22s} {len(a):4d} {len(b):4d} {max(a):9.1f} {max(b):9.1f} {ratio:6.3f} {sa[0]:8.1f} {sb[0]:8.1f} "
-                  f"{sa[1]:6.0f} {sb[1]:6.0f}")
+            print(
+                f"{rule:22s} {len(a):4d} {len(b):4d} {max(a):9.1f} {max(b):9.1f} {ratio:6.3f} "
+                f"{sa[0]:8.1f} {sb[0]:8.1f} {sa[1]:6.0f} {sb[1]:6.0f}"
+            )
         print(f"worst peak RSS ratio: {worst:.3f}")
         if args.keep:
             shutil.copytree(scratch, args.keep, dirs_exist_ok=True)

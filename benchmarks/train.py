@@ -11,6 +11,7 @@ init: throughput, not compression ratio, is measured), and the share of time ins
 
 Run: .venv/bin/python benchmarks/train.py [--sizes s1 s2 t1 t2 t3 t4] [--seq-len 128] [--batch 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,9 @@ def train_tokens_per_s(name: str, batch: int, seq_len: int, vocab: int, steps: i
     state = jax.jit(lambda: init_train_state(model, optimizer, 0), out_shardings=replicated)()
     step = make_train_step(model, optimizer, 1e-4, replicated, replicated)
     rng = np.random.default_rng(0)
-    tokens, mask = shard_batch(mesh, rng.integers(0, vocab, (batch, seq_len)).astype(np.int32),
-                               np.ones((batch, seq_len), bool))
+    tokens, mask = shard_batch(
+        mesh, rng.integers(0, vocab, (batch, seq_len)).astype(np.int32), np.ones((batch, seq_len), bool)
+    )
     for _ in range(2):  # compile and warm up
         state, stats = step(state, tokens, mask)
     jax.block_until_ready(stats)
@@ -82,8 +84,11 @@ def output_layer_step_ms(vocab: int, batch: int, seq_len: int, steps: int, repea
     def textbook_step(state, tokens, mask):
         grads = jax.grad(lambda p: textbook_objective(model, p, tokens, mask, 1e-4))(state["params"])
         updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
-        return {"params": optax.apply_updates(state["params"], updates), "opt_state": opt_state,
-                "step": state["step"] + 1}, None
+        return {
+            "params": optax.apply_updates(state["params"], updates),
+            "opt_state": opt_state,
+            "step": state["step"] + 1,
+        }, None
 
     tokens = jnp.asarray(np.random.default_rng(0).integers(0, vocab, (batch, seq_len)), jnp.int32)
     mask = jnp.ones((batch, seq_len), bool)
@@ -148,8 +153,10 @@ def main() -> None:
         achieved = 6 * n * tps
         print(f"{name:>5} {n:>10d} {tps:>10.0f} {achieved / 1e9:>9.3f} {achieved / peak:>6.3f}")
     ours, textbook = output_layer_step_ms(args.big_vocab, 4, args.seq_len, args.steps)
-    print(f"t1, v={args.big_vocab}, batch 4x{args.seq_len}: nc loss {ours:.0f} ms/step, textbook loss "
-          f"{textbook:.0f} ms/step, speed-up {textbook / ours:.2f}x")
+    print(
+        f"t1, v={args.big_vocab}, batch 4x{args.seq_len}: nc loss {ours:.0f} ms/step, textbook loss "
+        f"{textbook:.0f} ms/step, speed-up {textbook / ours:.2f}x"
+    )
     rng = np.random.default_rng(0)
     examples = [bytes(rng.integers(97, 123, args.example_bytes).astype(np.uint8)) for _ in range(args.examples)]
     for label in ("AC[v=256]", "EqualInfoAC[b=16;v=256]"):

@@ -17,8 +17,6 @@ rule analysis_tables:
     params:
         options=ANALYSIS_OPTIONS,
         out_dir=output_dir,
-    conda:
-        "../environment.yml"
     log:
         f"{RESULTS}/logs/analysis_tables.log",
     script:
@@ -34,8 +32,6 @@ rule analysis_figures:
     params:
         options=ANALYSIS_OPTIONS,
         out_dir=output_dir,
-    conda:
-        "../environment.yml"
     log:
         f"{RESULTS}/logs/analysis_figures.log",
     script:
@@ -59,8 +55,6 @@ rule analysis_audit:
         scale=config["scale"],
         config=dict(config),
         repo_dir=workflow.basedir,
-    conda:
-        "../environment.yml"
     log:
         f"{RESULTS}/logs/analysis_audit.log",
     script:

@@ -20,8 +20,6 @@ rule tokens_entropy:
     params:
         datasets={label: f"{RESULTS}/compression/{slug}/m2_train/manifest.json" for label, slug in KL_METHODS.items()},
         options=TOKEN_OPTIONS,
-    conda:
-        "../environment.yml"
     log:
         f"{RESULTS}/logs/tokens_entropy.log",
     script:
@@ -40,8 +38,6 @@ rule tokens_stability:
         figure=token_figure("fig08_edit_distance", in_report=True),
     params:
         options=TOKEN_OPTIONS,
-    conda:
-        "../environment.yml"
     log:
         f"{RESULTS}/logs/tokens_stability.log",
     script:
@@ -57,8 +53,6 @@ rule tokens_alignment:
         figure=token_figure("fig09_alignment", in_report=True),
     params:
         options=TOKEN_OPTIONS,
-    conda:
-        "../environment.yml"
     log:
         f"{RESULTS}/logs/tokens_alignment.log",
     script:
@@ -78,8 +72,6 @@ rule tokens_text_tables:
         repeated=token_table("table14_repeated_fraction", in_report=True),
     params:
         options=TOKEN_OPTIONS,
-    conda:
-        "../environment.yml"
     log:
         f"{RESULTS}/logs/tokens_text_tables.log",
     script:

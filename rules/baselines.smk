@@ -12,8 +12,6 @@ rule train_sentencepiece:
     threads: threads_of("train_sentencepiece")
     resources:
         **resources_of("train_sentencepiece"),
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/train_sentencepiece.log",
     benchmark:

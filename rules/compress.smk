@@ -18,8 +18,6 @@ rule compress_shard:
     threads: threads_of("compress_shard")
     resources:
         **method_resources("compress_shard"),
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/compress/{{slug}}/{{split}}/{{shard}}-of-{{num_shards}}.log",
     benchmark:
@@ -42,8 +40,6 @@ rule method_manifests:
     threads: threads_of("method_manifests")
     resources:
         **resources_of("method_manifests"),
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/manifests/{{slug}}.log",
     benchmark:
@@ -68,8 +64,6 @@ rule seq2seq_shard:
     threads: threads_of("seq2seq_shard")
     resources:
         **method_resources("seq2seq_shard"),
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/seq2seq/{{slug}}/{{split}}/{{shard}}-of-{{num_shards}}.log",
     benchmark:
@@ -85,8 +79,6 @@ rule seq2seq_manifests:
         **{task: f"{R}/compression/{{slug}}/seq2seq-{task}/{{split}}/manifest.json" for task in SEQ2SEQ_TASKS},
     params:
         tasks=SEQ2SEQ_TASKS,
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/seq2seq/{{slug}}/{{split}}/manifests.log",
     script:

@@ -12,8 +12,6 @@ rule corpus_part:
     threads: threads_of("corpus_part")
     resources:
         **resources_of("corpus_part"),
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/data/parts/{{corpus_split}}/{{part}}-of-{{num_parts}}.log",
     benchmark:
@@ -33,8 +31,6 @@ rule split_shard:
     threads: threads_of("split_shard")
     resources:
         **resources_of("split_shard"),
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/data/{{data_split}}/{{shard}}-of-{{num_shards}}.log",
     benchmark:
@@ -50,8 +46,6 @@ rule split_manifest:
         f"{R}/data/{{data_split}}/manifest.json",
     params:
         split=lambda wildcards: config["data"]["splits"][wildcards.data_split],
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/data/{{data_split}}/manifest.log",
     script:
@@ -65,8 +59,6 @@ rule byte_unigram:
         f"{R}/data/m1_train/manifest.json",
     output:
         f"{R}/data/byte_unigram.json",
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/data/byte_unigram.log",
     script:

@@ -15,8 +15,6 @@ rule train_m1:
     threads: threads_of("train_m1")
     resources:
         **resources_of("train_m1"),
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/train_m1.log",
     benchmark:

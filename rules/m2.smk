@@ -15,8 +15,6 @@ rule train_m2:
     threads: threads_of("train_m2")
     resources:
         **size_resources("train_m2"),
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/m2/{{slug}}/{{size}}/{{variant}}/seed{{seed}}.log",
     benchmark:
@@ -35,8 +33,6 @@ rule collect_summaries:
         evals=f"{R}/summary/evals.csv",
         compression=f"{R}/summary/compression.csv",
         spelling=f"{R}/summary/spelling.csv",
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/collect_summaries.log",
     script:

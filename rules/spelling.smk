@@ -12,8 +12,6 @@ rule spelling_finetune:
         m1_dir=f"{R}/m1",
     resources:
         **resources_of("spelling_finetune"),
-    conda:
-        "../environment.yml"
     log:
         f"{R}/logs/spelling/{{scheme}}.log",
     benchmark:

@@ -23,6 +23,7 @@ Two TFC APIs code the same CDFs (both are TFC's range coder, Section 3.3 of the 
 Usage:
   .venv-tfc/bin/python scripts/tfc_reference.py --symbols s.npy --cdfs c.npy --out-dir DIR [--precision 14]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's start-up chatter would bury the summary line
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 APIS = ("index", "legacy")
 
@@ -79,7 +80,8 @@ def validate_inputs(symbols: np.ndarray, cdfs: np.ndarray, precision: int) -> No
         bad = int(np.argmax(cdfs[:, -1] != 1 << precision))
         raise ValueError(f"--cdfs rows must end at 2**precision={1 << precision}; row {bad} ends at {cdfs[bad, -1]}")
     if np.any(np.diff(cdfs, axis=1) < 0):
-        raise ValueError(f"--cdfs rows must be non-decreasing; first bad row {int(np.argmax(np.any(np.diff(cdfs, axis=1) < 0, axis=1)))}")
+        bad = int(np.argmax(np.any(np.diff(cdfs, axis=1) < 0, axis=1)))
+        raise ValueError(f"--cdfs rows must be non-decreasing; first bad row {bad}")
     rows = np.arange(symbols.shape[0])
     widths = cdfs[rows, symbols + 1] - cdfs[rows, symbols]
     if np.any(widths <= 0):
@@ -175,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tfc_reference: {error}", file=sys.stderr)
         return 2
     for api, coder in result["coders"].items():
-        print(f"tfc_reference[{api}]: {result['num_symbols']} symbols -> {coder['encoded_bits']} bits "
-              f"(ideal {result['ideal_bits']:.0f}), round trip {'ok' if coder['round_trip'] else 'FAILED'}")
+        print(
+            f"tfc_reference[{api}]: {result['num_symbols']} symbols -> {coder['encoded_bits']} bits "
+            f"(ideal {result['ideal_bits']:.0f}), round trip {'ok' if coder['round_trip'] else 'FAILED'}"
+        )
     return 0 if all(c["round_trip"] for c in result["coders"].values()) else 1
 
 

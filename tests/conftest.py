@@ -1,4 +1,5 @@
 """Suite-wide test settings."""
+
 import os
 
 from hypothesis import HealthCheck, settings

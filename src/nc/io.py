@@ -3,6 +3,7 @@
 Every writer in nc goes through these helpers: data is written to a temporary sibling and renamed
 into place only once complete, so an interrupted job leaves either the old file or none.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -10,8 +11,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ A method is identified three ways:
 ``parse_method`` accepts either form; ``spec.label`` and ``spec.slug`` give them back, so
 ``parse_method(spec.label) == parse_method(spec.slug) == spec``.
 """
+
 from __future__ import annotations
 
 import re
@@ -82,6 +83,25 @@ class MethodSpec:
     def vocab_size(self) -> int | None:
         """M2 vocabulary size, or None for SentencePiece (ask the tokenizer)."""
         return None if self.token_bits is None else 2**self.token_bits
+
+    @property
+    def fixed_token_bits(self) -> int:
+        """``token_bits`` of a method with fixed-width tokens (every kind but SentencePiece)."""
+        if self.token_bits is None:
+            raise ValueError(f"{self.label} has no fixed token width (its vocabulary is the tokenizer's)")
+        return self.token_bits
+
+    @property
+    def fixed_vocab_size(self) -> int:
+        """``vocab_size`` of a method with fixed-width tokens (every kind but SentencePiece)."""
+        return 2**self.fixed_token_bits
+
+    @property
+    def fixed_window_bits(self) -> int:
+        """``window_bits`` of an EqualInfoAC method."""
+        if self.window_bits is None:
+            raise ValueError(f"{self.label} has no Equal-Info windows")
+        return self.window_bits
 
     @property
     def uses_m1(self) -> bool:

@@ -1,13 +1,12 @@
 """The claims' predicates on synthetic summaries that make them true, and on perturbed ones that do not."""
-import pandas as pd
+
 import pytest
+from synthetic_runs import SIZES, make_frames, spelling_curves
 
 from nc.analysis.claims import CLAIMS, Evidence, evaluate_claims
 from nc.analysis.options import AnalysisOptions
 from nc.analysis.outputs import analysis_frames
 from nc.analysis.summary import make_summary
-
-from synthetic_runs import SIZES, make_frames, spelling_curves
 
 OPTIONS = AnalysisOptions.from_config({"m1_size": "t0"})
 
@@ -33,25 +32,28 @@ def test_every_claim_holds_on_paper_shaped_summary(baseline):
     assert (baseline == "holds").all(), baseline[baseline != "holds"]
 
 
-@pytest.mark.parametrize("claim, overrides", [
-    ("ac_unlearnable", {("AC[v=256]", "t4"): 1.0}),
-    ("eqinfo_learns", {("EqualInfoAC[b=16;v=65k]", "t4"): 3.0}),
-    ("eqinfo65k_beats_bytes", {("EqualInfoAC[b=16;v=65k]", "t2"): 1.2}),
-    ("sentencepiece_best", {("Bytes", "t3"): 0.5}),
-    ("sp_gap_narrows", {("SentencePiece", "t4"): 0.7}),
-    ("gzip_not_competitive", {("GZip[v=256]", "t4"): 1.2}),
-    ("shorter_windows_bits_per_token", {("EqualInfoAC[b=64;v=256]", "t2"): 1.3}),
-    ("larger_vocab_helps_eqinfo", {("EqualInfoAC[b=16;v=65k]", "t4"): 1.0}),
-    ("larger_vocab_hurts_gzip", {("GZip[v=65k]", "t1"): 2.0}),
-    ("m1_reset_every_window_best", {("EqualInfoAC[b=16;v=256;reset=2]", "t3"): 1.0}),
-    ("gzip_header_minimal", {("GZip[v=256;noheader]", "t1"): 2.6}),
-    ("delay_tradeoff", {(l, s): 0.5 for l in ["EqualInfoAC[b=16;v=256;delay]"] for s in SIZES}),
-    ("learners_improve_with_scale", {("Bytes", "t4"): 1.3}),
-    ("windows_raise_ratio", {("ratio", "EqualInfoAC[b=64;v=256]"): 4.9}),
-    ("eqinfo65k_fewer_steps", {("ratio", "EqualInfoAC[b=16;v=65k]"): 4.0}),
-    ("byte_matched_significant", {("EqualInfoAC[b=16;v=65k]", "t1", "bytematched"): 1.5}),
-    ("bitstream_unlearnable", {("AC[v=2]", "t3"): 1.2}),
-])
+@pytest.mark.parametrize(
+    "claim, overrides",
+    [
+        ("ac_unlearnable", {("AC[v=256]", "t4"): 1.0}),
+        ("eqinfo_learns", {("EqualInfoAC[b=16;v=65k]", "t4"): 3.0}),
+        ("eqinfo65k_beats_bytes", {("EqualInfoAC[b=16;v=65k]", "t2"): 1.2}),
+        ("sentencepiece_best", {("Bytes", "t3"): 0.5}),
+        ("sp_gap_narrows", {("SentencePiece", "t4"): 0.7}),
+        ("gzip_not_competitive", {("GZip[v=256]", "t4"): 1.2}),
+        ("shorter_windows_bits_per_token", {("EqualInfoAC[b=64;v=256]", "t2"): 1.3}),
+        ("larger_vocab_helps_eqinfo", {("EqualInfoAC[b=16;v=65k]", "t4"): 1.0}),
+        ("larger_vocab_hurts_gzip", {("GZip[v=65k]", "t1"): 2.0}),
+        ("m1_reset_every_window_best", {("EqualInfoAC[b=16;v=256;reset=2]", "t3"): 1.0}),
+        ("gzip_header_minimal", {("GZip[v=256;noheader]", "t1"): 2.6}),
+        ("delay_tradeoff", {(l, s): 0.5 for l in ["EqualInfoAC[b=16;v=256;delay]"] for s in SIZES}),
+        ("learners_improve_with_scale", {("Bytes", "t4"): 1.3}),
+        ("windows_raise_ratio", {("ratio", "EqualInfoAC[b=64;v=256]"): 4.9}),
+        ("eqinfo65k_fewer_steps", {("ratio", "EqualInfoAC[b=16;v=65k]"): 4.0}),
+        ("byte_matched_significant", {("EqualInfoAC[b=16;v=65k]", "t1", "bytematched"): 1.5}),
+        ("bitstream_unlearnable", {("AC[v=2]", "t3"): 1.2}),
+    ],
+)
 def test_claim_fails_when_the_data_contradicts_it(claim, overrides, baseline):
     result = verdicts(overrides)
     assert result[claim] == "does not hold"

@@ -15,7 +15,8 @@ def _h2(p):
 def test_dataset_bitstream_uses_only_real_tokens():
     ds = TokenDataset(
         tokens=np.array([[3, 1, 0], [2, 0, 0]], dtype=np.uint8),
-        num_tokens=np.array([2, 1]), num_bytes=np.array([5, 2]),
+        num_tokens=np.array([2, 1]),
+        num_bytes=np.array([5, 2]),
         meta={"method": "AC[v=4]", "vocab_size": 4, "seq_len": 3},
     )
     assert E.dataset_bitstream(ds).tolist() == [1, 1, 0, 1, 1, 0]
@@ -101,7 +102,9 @@ def test_kl_tables_shape_and_ordering():
     # 2 methods x (4 n-gram sizes + 3 token sizes) x 2 estimators
     assert len(kl) == 2 * 7 * 2 and len(noise) == 2 * 7
     assert (kl.q05 <= kl.q50).all() and (kl.q50 <= kl.q95).all()
-    pick = lambda m: kl[(kl.method == m) & (kl.unit == "bit n-gram") & (kl.n == 3) & (kl.estimator == "plugin")].q50.item()
+    pick = lambda m: kl[
+        (kl.method == m) & (kl.unit == "bit n-gram") & (kl.n == 3) & (kl.estimator == "plugin")
+    ].q50.item()
     assert pick("skewed") > 100 * pick("RNG")
     assert noise.q50.between(0.9, 1.1).all()
 
@@ -114,8 +117,10 @@ def test_random_bitstream_is_balanced():
 
 def test_dataset_bitstream_max_bits_reads_a_prefix():
     ds = TokenDataset(
-        tokens=np.array([[3, 1], [2, 0], [1, 1]], dtype=np.uint8), num_tokens=np.array([2, 1, 2]),
-        num_bytes=np.array([5, 2, 3]), meta={"method": "AC[v=4]", "vocab_size": 4, "seq_len": 2},
+        tokens=np.array([[3, 1], [2, 0], [1, 1]], dtype=np.uint8),
+        num_tokens=np.array([2, 1, 2]),
+        num_bytes=np.array([5, 2, 3]),
+        meta={"method": "AC[v=4]", "vocab_size": 4, "seq_len": 2},
     )
     full = E.dataset_bitstream(ds)
     assert full.tolist() == [1, 1, 0, 1, 1, 0, 0, 1, 0, 1]
@@ -130,14 +135,27 @@ def test_run_entropy_analysis_writes_tables_and_figures(tmp_path):
     for label, p in (("AC[v=256]", 0.5), ("GZip[v=256]", 0.3)):
         bits = (rng.random(40 * 64 * 8) < p).astype(np.uint8)
         tokens = np.packbits(bits).reshape(40, 64)
-        ds = TokenDataset(tokens=tokens, num_tokens=np.full(40, 64), num_bytes=np.full(40, 100),
-                          meta={"method": label, "vocab_size": 256, "seq_len": 64})
+        ds = TokenDataset(
+            tokens=tokens,
+            num_tokens=np.full(40, 64),
+            num_bytes=np.full(40, 100),
+            meta={"method": label, "vocab_size": 256, "seq_len": 64},
+        )
         ds.save(tmp_path / label)
         dirs[label] = tmp_path / label
     out = tmp_path / "R"
-    kl = E.run_entropy_analysis(dirs, max_n=4, num_partitions=10, max_bits=None, kl_table=out / "tables/fig11_kl.csv",
-                                noise_table=out / "tables/fig16_entropy_noise.csv", fig11=out / "figures/fig11_kl",
-                                fig16=out / "figures/fig16", fig17=out / "figures/fig17", progress=False)
+    kl = E.run_entropy_analysis(
+        dirs,
+        max_n=4,
+        num_partitions=10,
+        max_bits=None,
+        kl_table=out / "tables/fig11_kl.csv",
+        noise_table=out / "tables/fig16_entropy_noise.csv",
+        fig11=out / "figures/fig11_kl",
+        fig16=out / "figures/fig16",
+        fig17=out / "figures/fig17",
+        progress=False,
+    )
     assert set(kl.method) == {"AC[v=256]", "GZip[v=256]", "RNG"}
     assert pd.read_csv(out / "tables/fig11_kl.csv").columns.tolist() == E.KL_COLUMNS
     assert (out / "tables/fig11_kl.md").exists()

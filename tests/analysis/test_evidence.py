@@ -1,20 +1,31 @@
 """Verdicts weigh differences against their noise: the paper's own numbers decide every published claim,
 pure noise decides none, and perturbing the paper's numbers within their noise never reverses a verdict."""
+
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic_runs import _uniform, make_frames
 
 from nc.analysis import audit
-from nc.analysis.claims import (CLAIMS, FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, Evidence, below, decide,
-                                evaluate_claims, less, ratio_less)
+from nc.analysis.claims import (
+    CLAIMS,
+    FAILS,
+    HOLDS,
+    INCONCLUSIVE,
+    NOT_TESTABLE,
+    Evidence,
+    below,
+    decide,
+    evaluate_claims,
+    less,
+    ratio_less,
+)
 from nc.analysis.options import AnalysisOptions
 from nc.analysis.outputs import analysis_frames
 from nc.analysis.summary import make_summary
 from nc.analysis.tables import bits_per_byte_noise, paper_value_tables
-
-from synthetic_runs import _uniform, make_frames
 
 OPTIONS = AnalysisOptions.from_config({"m1_size": "t0"})
 NO_POSITIONS = pd.DataFrame(columns=["step", "position", "accuracy", "increase"])
@@ -33,8 +44,9 @@ def test_decisions_need_a_difference_beyond_noise():
 
 def test_noise_combines_seed_spread_and_evaluation_error():
     spreads = {"Bytes": 0.03}
-    got = bits_per_byte_noise(["Bytes", "Bytes", "GZip[v=256]"], [1, 4, 1], [np.nan, 0.02, np.nan],
-                              [0.04, 0.04, np.nan], spreads)
+    got = bits_per_byte_noise(
+        ["Bytes", "Bytes", "GZip[v=256]"], [1, 4, 1], [np.nan, 0.02, np.nan], [0.04, 0.04, np.nan], spreads
+    )
     assert got[0] == pytest.approx(0.05)  # hypot(0.03, 0.04)
     assert got[1] == pytest.approx(math.hypot(0.02, 0.04) / 2)  # own spread over 4 seeds
     assert got[2] == pytest.approx(0.03)  # a method never run over seeds gets the pooled spread
@@ -88,8 +100,11 @@ def _at_uniform(frames, rng, sd=0.01):
         base = np.where(seq2seq, 1.0, uniform)
         df["bits_per_byte"] = base + sd * rng.standard_normal(len(df))
         loss = "loss_nats_per_token" if "loss_nats_per_token" in df.columns else "loss"
-        df[loss] = df["bits_per_byte"] * df["method"].map(lambda m: comp.set_index("method").loc[m, "compression_ratio"]) \
+        df[loss] = (
+            df["bits_per_byte"]
+            * df["method"].map(lambda m: comp.set_index("method").loc[m, "compression_ratio"])
             * math.log(2)
+        )
         for col in [c for c in df.columns if c.startswith("acc_pos_")]:
             df[col] = 0.01 + 0.001 * rng.standard_normal(len(df))
     runs["eval_tokens"] = 4096
@@ -107,16 +122,21 @@ def test_m2s_at_their_uniform_models_decide_no_claim_about_m2s(seed):
     assert "premise unmet" in verdicts.loc["sentencepiece_best", "detail"]
 
 
-@pytest.mark.parametrize("claim, tied, to", [
-    ("eqinfo65k_beats_bytes", "EqualInfoAC[b=16;v=65k]", "Bytes"),
-    ("larger_vocab_helps_eqinfo", "EqualInfoAC[b=16;v=65k]", "EqualInfoAC[b=16;v=256]"),
-    ("larger_vocab_hurts_gzip", "GZip[v=65k]", "GZip[v=256]"),
-    ("gzip_not_competitive", "GZip[v=256]", "AC[v=256]"),
-])
+@pytest.mark.parametrize(
+    "claim, tied, to",
+    [
+        ("eqinfo65k_beats_bytes", "EqualInfoAC[b=16;v=65k]", "Bytes"),
+        ("larger_vocab_helps_eqinfo", "EqualInfoAC[b=16;v=65k]", "EqualInfoAC[b=16;v=256]"),
+        ("larger_vocab_hurts_gzip", "GZip[v=65k]", "GZip[v=256]"),
+        ("gzip_not_competitive", "GZip[v=256]", "AC[v=256]"),
+    ],
+)
 def test_a_tie_within_noise_is_inconclusive(claim, tied, to):
     runs, evals, comp = make_frames()
     rng = np.random.default_rng(1)
-    base = runs[(runs["method"] == to) & (runs["seed"] == 0) & (runs["variant"] == "default")].set_index("size")["bits_per_byte"]
+    base = runs[(runs["method"] == to) & (runs["seed"] == 0) & (runs["variant"] == "default")].set_index("size")[
+        "bits_per_byte"
+    ]
     for size, value in base.items():
         mask = (runs["method"] == tied) & (runs["size"] == size) & (runs["variant"] == "default")
         runs.loc[mask, "bits_per_byte"] = value + 0.0005 * rng.standard_normal(int(mask.sum()))
@@ -135,9 +155,15 @@ def test_gzip_claims_wait_for_gzip_to_compress():
 
 
 def test_findings_tabulate_the_look_ahead_rule_exceptions():
-    comp = pd.DataFrame({"paper_label": ["EqualInfoAC[b=16;v=256]", "AC[v=256]", "EqualInfoAC[b=16;v=256] Delay"],
-                         "kind": ["EqualInfoAC", "AC", "EqualInfoAC"], "compression_ratio": [2.6, 5.4, 2.2],
-                         "rule_exception_rate": [0.1, np.nan, 0.02], "side_info_bits_per_example": [40.0, 20.0, 15.0]})
+    comp = pd.DataFrame(
+        {
+            "paper_label": ["EqualInfoAC[b=16;v=256]", "AC[v=256]", "EqualInfoAC[b=16;v=256] Delay"],
+            "kind": ["EqualInfoAC", "AC", "EqualInfoAC"],
+            "compression_ratio": [2.6, 5.4, 2.2],
+            "rule_exception_rate": [0.1, np.nan, 0.02],
+            "side_info_bits_per_example": [40.0, 20.0, 15.0],
+        }
+    )
     findings = audit.project_findings(comp)
     assert list(findings["paper_label"]) == ["EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=256] Delay"]
     assert list(findings["rule_exception_rate"]) == [0.1, 0.02]

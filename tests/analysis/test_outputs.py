@@ -1,12 +1,12 @@
 """Every table, figure and the audit report built from a synthetic summary into a temporary directory."""
+
 import pandas as pd
 import pytest
+from synthetic_runs import make_frames, spelling_curves
 
 from nc.analysis.names import FIGURE_NAMES, TABLE_NAMES
 from nc.analysis.options import AnalysisOptions
 from nc.analysis.outputs import write_analysis_figures, write_analysis_tables, write_audit
-
-from synthetic_runs import make_frames, spelling_curves
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +27,17 @@ def test_every_output_is_written(summary_csvs, tmp_path):
     data.write_bytes(b"example bytes")
     token_csv = tmp_path / "tables" / "fig11_kl.csv"
     token_csv.write_text("method,n,kl\nAC[v=256],1,0.001\n")
-    claims = write_audit(summary_csvs, tmp_path / "audit" / "report.md", scale="tiny", options=opts,
-                         config={"scale": "tiny"}, data_files=[data], token_tables=[token_csv],
-                         claims_csv=tmp_path / "audit" / "claims.csv", repo_dir=tmp_path)
+    claims = write_audit(
+        summary_csvs,
+        tmp_path / "audit" / "report.md",
+        scale="tiny",
+        options=opts,
+        config={"scale": "tiny"},
+        data_files=[data],
+        token_tables=[token_csv],
+        claims_csv=tmp_path / "audit" / "claims.csv",
+        repo_dir=tmp_path,
+    )
     expected = [tmp_path / "tables" / f"{n}.{e}" for n in TABLE_NAMES for e in ("csv", "md")]
     expected += [tmp_path / "figures" / f"{n}.{e}" for n in FIGURE_NAMES for e in ("pdf", "png")]
     assert sorted(tables + figures) == sorted(expected)
@@ -55,7 +63,9 @@ def test_outputs_exist_without_any_runs(tmp_path):
     for df, path in zip((runs, evals, comp), paths):
         df.to_csv(path, index=False)
     opts = AnalysisOptions.from_config({"m1_size": "t0"})
-    written = write_analysis_tables(paths, tmp_path / "tables", opts) + write_analysis_figures(paths, tmp_path / "figures", opts)
+    written = write_analysis_tables(paths, tmp_path / "tables", opts) + write_analysis_figures(
+        paths, tmp_path / "figures", opts
+    )
     assert len(written) == 2 * (len(TABLE_NAMES) + len(FIGURE_NAMES))
     claims = write_audit(paths, tmp_path / "audit" / "report.md", scale="smoke", options=opts, config={})
     assert (claims["verdict"] == "not testable").all()

@@ -1,7 +1,7 @@
+import functools
 import itertools
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,9 +11,8 @@ from nc.analysis import stability as S
 
 def brute_levenshtein(a, b):
     """Textbook recursion with memoisation (reference)."""
-    from functools import lru_cache
 
-    @lru_cache(maxsize=None)
+    @functools.cache
     def d(i, j):
         if i == 0 or j == 0:
             return i + j
@@ -61,8 +60,10 @@ def test_validation_sentences_skip_fragments_and_filter():
         b"Another complete sentence that is long enough to pass every filter of the function! End",
     ]
     got = S.validation_sentences(examples, 2, min_chars=40)
-    assert got == ["This complete sentence is long enough to be used for the test here.",
-                   "Another complete sentence that is long enough to pass every filter of the function!"]
+    assert got == [
+        "This complete sentence is long enough to be used for the test here.",
+        "Another complete sentence that is long enough to pass every filter of the function!",
+    ]
     with pytest.raises(ValueError, match="only 2 of 3"):
         S.validation_sentences(examples, 3, min_chars=40)
 
@@ -71,8 +72,9 @@ def test_prefix_changes_only_prefix_tokens_for_a_word_tokeniser():
     vocab: dict[str, int] = {}
     word_tok = lambda texts: [np.array([vocab.setdefault(w, len(vocab)) for w in t.split()]) for t in texts]
     # A "context-sensitive" tokeniser: every id depends on the first word (like AC re-coding everything).
-    ctx_tok = lambda texts: [np.array([sum(t.split()[0].encode()) * (i + 1) % 1009 for i, _ in enumerate(t.split())])
-               for t in texts]
+    ctx_tok = lambda texts: [
+        np.array([sum(t.split()[0].encode()) * (i + 1) % 1009 for i, _ in enumerate(t.split())]) for t in texts
+    ]
     sentence = "the cat sat on the mat today"
     words = ["alpha", "beta", "gamma", "delta"]
     d = S.stability_distances([sentence], words, {"word": word_tok, "ctx": ctx_tok})
@@ -89,8 +91,11 @@ def test_validation_sentences_fold_line_breaks():
     """Verse breaks sentences over lines; the line breaks must not disqualify them."""
     from nc.analysis.stability import validation_sentences
 
-    example = (b"ends a line.\nFRANCISCO\nFor this relief much thanks: 'tis bitter cold,\n"
-               b"And I am sick at heart, and weary of the watch.\nBERNARDO\nHave you had quiet guard?")
+    example = (
+        b"ends a line.\nFRANCISCO\nFor this relief much thanks: 'tis bitter cold,\n"
+        b"And I am sick at heart, and weary of the watch.\nBERNARDO\nHave you had quiet guard?"
+    )
     (sentence,) = validation_sentences([example], 1)
-    assert sentence == ("FRANCISCO For this relief much thanks: 'tis bitter cold, "
-                        "And I am sick at heart, and weary of the watch.")
+    assert sentence == (
+        "FRANCISCO For this relief much thanks: 'tis bitter cold, And I am sick at heart, and weary of the watch."
+    )

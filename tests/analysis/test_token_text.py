@@ -15,7 +15,7 @@ def enc(text: bytes, tokens, starts, k=2):
 # Two synthetic EqualInfoAC[b=16;v=256] encodings: token 7 opens windows "le"/"less" and sits second
 # in "ust" and "this"; token 9 repeats once as first token; token 3 occurs once only.
 ENCODINGS = [
-    enc(b"leustless", [7, 5, 9, 7], [0, 2]),        # windows: "le" (7, 5), "ustless" (9, 7)
+    enc(b"leustless", [7, 5, 9, 7], [0, 2]),  # windows: "le" (7, 5), "ustless" (9, 7)
     enc(b"lessthisx", [7, 9, 9, 7, 3, 1], [0, 4, 8]),  # "less" (7, 9), "this" (9, 7), "x" (3, 1)
 ]
 
@@ -66,8 +66,12 @@ def test_equal_info_pieces_and_table7_markdown():
     one = enc(b"The three", [500, 17], [0, 6], k=1)
     pieces = T.equal_info_pieces(one)
     assert pieces == [(500, "The th"), (17, "ree")]
-    rows = pd.concat([T.token_text_rows("SentencePiece", [(1, "The"), (2, "three")]),
-                      T.token_text_rows("EqualInfoAC[b=16;v=65k]", pieces)])
+    rows = pd.concat(
+        [
+            T.token_text_rows("SentencePiece", [(1, "The"), (2, "three")]),
+            T.token_text_rows("EqualInfoAC[b=16;v=65k]", pieces),
+        ]
+    )
     md = T.table7_markdown(rows, "The three")
     assert "| SentencePiece Tokens | [The] [three] |" in md
     assert "| EqualInfoAC[b=16;v=65k] Tokens | [The th] [ree] |" in md
@@ -132,7 +136,9 @@ def test_window_texts_of_a_real_equal_info_encoding():
     from nc.coding import UnigramSource, encode_examples
     from nc.methods import parse_method
 
-    counts = np.bincount(np.frombuffer(b"the quick brown fox jumps over the lazy dog " * 4, np.uint8), minlength=256) + 0.01
+    counts = (
+        np.bincount(np.frombuffer(b"the quick brown fox jumps over the lazy dog " * 4, np.uint8), minlength=256) + 0.01
+    )
     source = UnigramSource(counts / counts.sum())
     docs = [b"the lazy dog jumps over the quick brown fox and the dog sleeps", b"brown dogs and lazy foxes"]
     for label, k in (("EqualInfoAC[b=16;v=256]", 2), ("EqualInfoAC[b=16;v=65k]", 1)):
@@ -153,12 +159,17 @@ T5_VOCAB = SHARED / "t5_vocab" / "sentencepiece_cc_all.32000.100extra.model"
 PAPER_TEXT = SHARED / "paper" / "001_fcd46d4a63cbcd8c.txt"
 
 
-@pytest.mark.skipif(not (T5_VOCAB.is_file() and PAPER_TEXT.is_file()),
-                    reason=f"needs T5's vocabulary ({T5_VOCAB}; gs://t5-data/vocabs/cc_all.32000/sentencepiece.model) "
-                           f"and the paper's text ({PAPER_TEXT})")
+@pytest.mark.skipif(
+    not (T5_VOCAB.is_file() and PAPER_TEXT.is_file()),
+    reason=f"needs T5's vocabulary ({T5_VOCAB}; gs://t5-data/vocabs/cc_all.32000/sentencepiece.model) "
+    f"and the paper's text ({PAPER_TEXT})",
+)
 def test_t5_vocabulary_reproduces_table7_sentencepiece_row():
-    row = next(line for line in PAPER_TEXT.read_text(encoding="utf-8").splitlines()
-               if line.startswith("SentencePiece Tokens\t"))
+    row = next(
+        line
+        for line in PAPER_TEXT.read_text(encoding="utf-8").splitlines()
+        if line.startswith("SentencePiece Tokens\t")
+    )
     published = re.findall(r"\[([^\]]*)\]", row)
     pieces = [text for _, text in T.sentencepiece_pieces(T5_VOCAB, T.TABLE7_TEXT)]
     assert len(published) == 27 and pieces == published

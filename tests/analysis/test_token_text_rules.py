@@ -1,4 +1,5 @@
 """Dry run of rules/analysis_tokens.smk inside a minimal Snakefile: the DAG resolves every target."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ def test_token_analysis_rules_dry_run(tmp_path):
         f'RESULTS = "results/tiny"\n'
         f'config.setdefault("analysis", {{"tokens": {{"kl_max_n": 8}}}})\n'
         f'include: "{ROOT}/rules/analysis_tokens.smk"\n'
-        f'rule all:\n    input: TOKEN_ANALYSIS_TARGETS\n'
+        f"rule all:\n    input: TOKEN_ANALYSIS_TARGETS\n"
     )
     r = tmp_path / "results/tiny"
     for slug in ("ac-v256", "eqinfo-b16-v256", "staticac-v256", "gzip-v256"):
@@ -24,8 +25,11 @@ def test_token_analysis_rules_dry_run(tmp_path):
         (r / path).parent.mkdir(parents=True, exist_ok=True)
         (r / path).write_text("x")
     snakemake = Path(sys.executable).parent / "snakemake"
-    out = subprocess.run([str(snakemake), "-n", "--cores", "1", "-s", str(tmp_path / "Snakefile"),
-                          "--directory", str(tmp_path)], capture_output=True, text=True)
+    out = subprocess.run(
+        [str(snakemake), "-n", "--cores", "1", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     for rule in ("tokens_entropy", "tokens_stability", "tokens_alignment", "tokens_text_tables"):
         assert rule in out.stdout

@@ -1,4 +1,5 @@
 """Welch's t-test from summary statistics, checked against scipy, the formula and the paper's statements."""
+
 import math
 
 import pytest
@@ -45,15 +46,23 @@ def test_paper_table5_decompression_gain_is_not_significant():
     t5 = paper_table("table05_seq2seq")
     ac = t5[t5["compression"] == "AC[v=256]"].set_index("task")
     dec, lm = ac.loc["Decompress"], ac.loc["Byte Level LM"]
-    res = welch_test(dec["cross_entropy"], dec["cross_entropy_std"], 5, lm["cross_entropy"],
-                     lm["cross_entropy_std"], 5, alternative="less")
+    res = welch_test(
+        dec["cross_entropy"],
+        dec["cross_entropy_std"],
+        5,
+        lm["cross_entropy"],
+        lm["cross_entropy_std"],
+        5,
+        alternative="less",
+    )
     # The paper reports p = 0.07: the one-sided test with five seeds gives 0.074.
     assert res.p == pytest.approx(0.07, abs=0.01)
     assert not res.significant
 
 
-@pytest.mark.parametrize("kwargs, match", [({"n1": 1}, "at least 2"), ({"alternative": "bigger"}, "alternative"),
-                                           ({"std1": -1.0}, ">= 0")])
+@pytest.mark.parametrize(
+    "kwargs, match", [({"n1": 1}, "at least 2"), ({"alternative": "bigger"}, "alternative"), ({"std1": -1.0}, ">= 0")]
+)
 def test_rejects_bad_input(kwargs, match):
     args = {"mean1": 1.0, "std1": 0.1, "n1": 3, "mean2": 1.1, "std2": 0.1, "n2": 3, **kwargs}
     alternative = args.pop("alternative", "two-sided")

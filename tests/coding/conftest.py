@@ -1,4 +1,5 @@
 """Shared fixtures for the coding tests: English text and small fitted sources."""
+
 import pytest
 
 from nc.coding import BigramSource, static_source
@@ -21,7 +22,7 @@ def english_text() -> bytes:
     from nc.data.readers import EMBEDDED_CORPUS, iter_documents
 
     text = "\n".join(iter_documents(EMBEDDED_CORPUS, "train", max_documents=20)).encode()
-    return Text(text[:60_000 - 2_000] + NON_ASCII.encode()[:2_000])
+    return Text(text[: 60_000 - 2_000] + NON_ASCII.encode()[:2_000])
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """The arithmetic coder and CDF quantisation on their own."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -43,8 +44,13 @@ def test_quantize_rejects_bad_rows(bad):
 
 
 @settings(max_examples=30)
-@given(seed=st.integers(0, 2**31), n=st.integers(0, 400), alphabet=st.sampled_from([2, 3, 17, 256]),
-       alpha=st.sampled_from([0.02, 0.3, 5.0]), precision=st.sampled_from([8, 12, 14, 16, 24]))
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(0, 400),
+    alphabet=st.sampled_from([2, 3, 17, 256]),
+    alpha=st.sampled_from([0.02, 0.3, 5.0]),
+    precision=st.sampled_from([8, 12, 14, 16, 24]),
+)
 def test_round_trip_and_length(seed, n, alphabet, alpha, precision):
     if 2**precision < alphabet:
         return
@@ -106,8 +112,13 @@ def test_bad_inputs_are_named():
 
 
 @settings(max_examples=25)
-@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 300), alphabet=st.integers(2, 300),
-       ties=st.booleans(), precision=st.sampled_from([8, 14, 16]))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 300),
+    alphabet=st.integers(2, 300),
+    ties=st.booleans(),
+    precision=st.sampled_from([8, 14, 16]),
+)
 def test_fused_encoder_matches_quantise_then_encode(seed, n, alphabet, ties, precision):
     """The encoder that quantises row by row emits exactly the bits of quantize_cdfs + encode_with_cdfs."""
     from nc.coding.arithmetic import encode_with_probs

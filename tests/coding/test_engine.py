@@ -1,4 +1,5 @@
 """Context-length planning of the encoder (nc.coding.engine): the calibrated ladder and its escalation."""
+
 import itertools
 
 import numpy as np
@@ -30,14 +31,17 @@ def test_plan_rejects_a_sample_longer_than_the_largest_length():
         plan_context_lengths(np.array([10, 2000]), [512, 1024])
 
 
-@pytest.mark.parametrize("rungs, length, top, expected", [
-    ((), 900, 1024, (1024,)),                          # no plan: the whole context
-    ((1024,), 900, 1024, (1024,)),                     # rungs at or above the length are dropped
-    ((256, 1024), 1100, 1280, (256, 1024, 1280)),      # 2 x 1024 is past the length: its top next
-    ((256, 1024), 3000, 3072, (256, 1024, 2048, 3072)),  # doubling from the last planned rung
-    ((1024,), 10_240, 10_240, (1024, 2048, 4096, 8192, 10_240)),
-    ((1024,), 2048, 2048, (1024, 2048)),
-])
+@pytest.mark.parametrize(
+    "rungs, length, top, expected",
+    [
+        ((), 900, 1024, (1024,)),  # no plan: the whole context
+        ((1024,), 900, 1024, (1024,)),  # rungs at or above the length are dropped
+        ((256, 1024), 1100, 1280, (256, 1024, 1280)),  # 2 x 1024 is past the length: its top next
+        ((256, 1024), 3000, 3072, (256, 1024, 2048, 3072)),  # doubling from the last planned rung
+        ((1024,), 10_240, 10_240, (1024, 2048, 4096, 8192, 10_240)),
+        ((1024,), 2048, 2048, (1024, 2048)),
+    ],
+)
 def test_escalation_doubles_beyond_the_planned_rungs(rungs, length, top, expected):
     assert escalation_ladder(rungs, length, top) == expected
 

@@ -1,25 +1,35 @@
 """Round trips of every method over arbitrary bytes, batching independence and max_tokens trimming."""
+
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nc.coding import decode_example, decode_examples, default_max_window_symbols, encode_examples
 from nc.methods import parse_method
 
 MODEL_METHODS = [
-    "AC[v=256]", "AC[v=65k]", "StaticAC[v=256]", "StaticAC[v=65k]",
-    "EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]", "EqualInfoAC[b=24;v=65k]",
-    "EqualInfoAC[b=32;v=256]", "EqualInfoAC[b=64;v=256]", "EqualInfoAC[b=128;v=65k]",
-    "EqualInfoAC[b=16;v=256;delay]", "EqualInfoAC[b=32;v=65k;delay]",
-    "EqualInfoAC[b=16;v=256;reset=2]", "EqualInfoAC[b=16;v=65k;reset=3;delay]",
-    "EqualInfoAC[b=16;v=256;reset=never]", "EqualInfoAC[b=20;v=128]", "EqualInfoAC[b=17;v=8]",
+    "AC[v=256]",
+    "AC[v=65k]",
+    "StaticAC[v=256]",
+    "StaticAC[v=65k]",
+    "EqualInfoAC[b=16;v=256]",
+    "EqualInfoAC[b=16;v=65k]",
+    "EqualInfoAC[b=24;v=65k]",
+    "EqualInfoAC[b=32;v=256]",
+    "EqualInfoAC[b=64;v=256]",
+    "EqualInfoAC[b=128;v=65k]",
+    "EqualInfoAC[b=16;v=256;delay]",
+    "EqualInfoAC[b=32;v=65k;delay]",
+    "EqualInfoAC[b=16;v=256;reset=2]",
+    "EqualInfoAC[b=16;v=65k;reset=3;delay]",
+    "EqualInfoAC[b=16;v=256;reset=never]",
+    "EqualInfoAC[b=20;v=128]",
+    "EqualInfoAC[b=17;v=8]",
 ]
 GZIP_METHODS = ["GZip[v=256]", "GZip[v=65k]", "GZip[v=256;noheader]", "GZip[v=2;noheader]"]
 
-SPECIAL = [b"", b"a", b"\x00" * 300, b"\xff" * 200, bytes(range(256)),
-           "naïve café — 東京 ✓ Ünïcödé".encode() * 3]
-
+SPECIAL = [b"", b"a", b"\x00" * 300, b"\xff" * 200, bytes(range(256)), "naïve café — 東京 ✓ Ünïcödé".encode() * 3]
 
 
 def round_trip(examples, method, source, **kw):
@@ -62,7 +72,7 @@ def test_arbitrary_bytes(label, data, use_bigram, unigram, bigram):
 def test_max_tokens_trimming(label, start, length, max_tokens, english, unigram):
     method = parse_method(label)
     source = None if method.kind == "GZip" else unigram
-    x = english[start:start + length]
+    x = english[start : start + length]
     (e,) = round_trip([x], method, source, max_tokens=max_tokens)
     full = encode_examples([x], method, source)[0]
     assert e.tokens.size == min(max_tokens, full.tokens.size)
@@ -83,7 +93,7 @@ def test_long_english(english, unigram, bigram):
 
 
 def test_batch_size_does_not_change_anything(english, bigram):
-    examples = [english[i * 311:(i + 1) * 311 + i] for i in range(9)]
+    examples = [english[i * 311 : (i + 1) * 311 + i] for i in range(9)]
     for label in ("EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=256;reset=2]", "AC[v=256]"):
         method = parse_method(label)
         a = encode_examples(examples, method, bigram, batch_size=64)
@@ -148,7 +158,7 @@ def test_context_ladders_change_no_token_under_a_length_blind_source(label, max_
     from nc.coding import ContextPlan, make_encoder
 
     method = parse_method(label)
-    examples = [english[i * 173:i * 173 + 40 + (i * 97) % 700] for i in range(12)] + [b"", b"\x00" * 90]
+    examples = [english[i * 173 : i * 173 + 40 + (i * 97) % 700] for i in range(12)] + [b"", b"\x00" * 90]
     whole = encode_examples(examples, method, bigram, max_tokens=max_tokens)
     cap = default_max_window_symbols(method.window_bits) if method.kind == "EqualInfoAC" else 0
     plans = [ContextPlan("auto", length_step=16)]
@@ -162,6 +172,6 @@ def test_context_ladders_change_no_token_under_a_length_blind_source(label, max_
         for w, g in zip(whole, got):
             np.testing.assert_array_equal(w.tokens, g.tokens)
             assert w.num_bytes == g.num_bytes
-        assert decode_examples(got, method, bigram, batch_size=5) == [x[:g.num_bytes] for x, g in zip(examples, got)]
+        assert decode_examples(got, method, bigram, batch_size=5) == [x[: g.num_bytes] for x, g in zip(examples, got)]
         if plan.mode == "fixed" and max_tokens == 40:
             assert encoder.stats.escalations > 0

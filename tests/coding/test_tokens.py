@@ -1,4 +1,5 @@
 """Bitstream <-> token chunking."""
+
 import numpy as np
 import pytest
 from hypothesis import given

@@ -1,4 +1,5 @@
 """Equal-Info window properties: size, greedy maximality, the delay rule, exceptions, corruption."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -31,7 +32,7 @@ def windows_of(x, e, method):
     b = method.window_bits
     ends = list(e.window_starts[1:]) + [e.num_bytes]
     for w, (s, t) in enumerate(zip(e.window_starts, ends)):
-        yield x[s:t], bits[w * b:(w + 1) * b], t
+        yield x[s:t], bits[w * b : (w + 1) * b], t
 
 
 @pytest.mark.parametrize("b", [16, 24, 32, 64])
@@ -40,7 +41,7 @@ def windows_of(x, e, method):
 def test_greedy_windows_are_full_and_maximal(b, start, length, english, unigram):
     method = parse_method(f"EqualInfoAC[b={b};v=256]")
     cdf = quantize_cdfs(unigram.unigram[None], 14)[0]
-    x = english[start:start + length] or b"x"
+    x = english[start : start + length] or b"x"
     (e,) = encode_examples([x], method, unigram)
     cap = default_max_window_symbols(b)
     for text, window, end in windows_of(x, e, method):
@@ -48,7 +49,7 @@ def test_greedy_windows_are_full_and_maximal(b, start, length, english, unigram)
         assert code.size <= b  # a window never exceeds b bits
         np.testing.assert_array_equal(window, padded(code, b))  # its bits are the zero-padded code
         if end < len(x) and len(text) < cap:
-            assert terminated(x[end - len(text):end + 1], cdf).size > b  # the next symbol would not fit
+            assert terminated(x[end - len(text) : end + 1], cdf).size > b  # the next symbol would not fit
 
 
 @pytest.mark.parametrize("b", [16, 32])
@@ -57,7 +58,7 @@ def test_greedy_windows_are_full_and_maximal(b, start, length, english, unigram)
 def test_delay_windows_never_end_on_an_all_zero_symbol(b, start, length, english, unigram):
     method = parse_method(f"EqualInfoAC[b={b};v=256;delay]")
     cdf = quantize_cdfs(unigram.unigram[None], 14)[0]
-    x = english[start:start + length] or b"x"
+    x = english[start : start + length] or b"x"
     (e,) = encode_examples([x], method, unigram)
     assert decode_example(e, method, unigram) == x
     for text, window, _ in windows_of(x, e, method):
@@ -78,7 +79,9 @@ def test_all_zero_symbols_are_handled():
         method = parse_method(label)
         (e,) = encode_examples([x], method, source)
         assert decode_example(e, method, source) == x
-        assert max(np.diff(list(e.window_starts) + [len(x)])) <= default_max_window_symbols(method.window_bits)  # the cap holds
+        assert max(np.diff(list(e.window_starts) + [len(x)])) <= default_max_window_symbols(
+            method.window_bits
+        )  # the cap holds
 
 
 def test_exceptions_are_recorded_and_needed(english, unigram):
@@ -93,8 +96,15 @@ def test_exceptions_are_recorded_and_needed(english, unigram):
     assert e.side_info_bits >= 2 * e.rule_exceptions
 
 
-CORRUPTIBLE = ["EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=24;v=65k;delay]", "AC[v=256]", "StaticAC[v=65k]",
-               "GZip[v=256]", "GZip[v=256;noheader]", "EqualInfoAC[b=16;v=256;reset=never]"]
+CORRUPTIBLE = [
+    "EqualInfoAC[b=16;v=256]",
+    "EqualInfoAC[b=24;v=65k;delay]",
+    "AC[v=256]",
+    "StaticAC[v=65k]",
+    "GZip[v=256]",
+    "GZip[v=256;noheader]",
+    "EqualInfoAC[b=16;v=256;reset=never]",
+]
 
 
 @pytest.mark.parametrize("label", CORRUPTIBLE)
@@ -105,7 +115,7 @@ def test_corrupt_tokens_never_decode_silently(label, seed, english, unigram):
     source = None if method.kind == "GZip" else unigram
     rng = np.random.default_rng(seed)
     start = int(rng.integers(0, 40_000))
-    x = english[start:start + 700]
+    x = english[start : start + 700]
     (e,) = encode_examples([x], method, source)
     tokens = e.tokens.copy()
     i = int(rng.integers(0, tokens.size))
@@ -129,8 +139,9 @@ def test_truncated_and_tampered_input_raises(label, english, unigram):
         decode_example(type(e)(**{**fields, "tokens": e.tokens[: e.tokens.size // 2]}), method, source)
     short_bits = (e.tokens.size // 2) * method.token_bits
     with pytest.raises(CorruptStreamError):
-        decode_example(type(e)(**{**fields, "tokens": e.tokens[: e.tokens.size // 2], "num_bits": short_bits}),
-                       method, source)
+        decode_example(
+            type(e)(**{**fields, "tokens": e.tokens[: e.tokens.size // 2], "num_bits": short_bits}), method, source
+        )
     with pytest.raises(CorruptStreamError):
         decode_example(type(e)(**{**fields, "side_info": e.side_info[:2]}), method, source)
     tampered = bytes([e.side_info[0] ^ 0x40]) + e.side_info[1:]

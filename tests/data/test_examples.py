@@ -1,7 +1,6 @@
 import gzip
 import json
 
-import numpy as np
 import pytest
 
 from nc.data.examples import END_OF_DOCUMENT, join_documents, shard_range, split_examples

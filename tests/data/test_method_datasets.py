@@ -12,8 +12,8 @@ from nc.data.method_datasets import (
     tokenize_examples,
     truncate_dataset,
 )
-from nc.data.shards import ExampleShardWriter, ExampleSplit, write_split_manifest
 from nc.data.readers import iter_documents
+from nc.data.shards import ExampleShardWriter, ExampleSplit, write_split_manifest
 from nc.data.tokenizers import SentencePieceTokenizer, train_sentencepiece
 from nc.methods import parse_method
 
@@ -51,7 +51,7 @@ def test_sentencepiece_is_lossless_and_counts_covered_bytes(examples, spm_tokeni
         assert len(text) == ds.num_bytes[i]
         assert text in examples[i]  # a cut UTF-8 character at the start may be skipped
     full, covered = spm_tokenizer.encode(examples[0])
-    assert spm_tokenizer.decode(full) == examples[0][len(examples[0]) - covered:] or covered == len(examples[0])
+    assert spm_tokenizer.decode(full) == examples[0][len(examples[0]) - covered :] or covered == len(examples[0])
     assert (full == 1).sum() == examples[0].count(EOD)  # end-of-document byte -> EOS
 
 
@@ -86,14 +86,17 @@ def test_seq2seq_layouts():
     assert list(decomp.tokens[1][:5]) == [5, 256 + 101, 256 + 102, 256 + 103, 256 + 104] and decomp.loss_start[1] == 1
     assert list(lm.tokens[0][:4]) == [97, 98, 99, 100] and lm.loss_start[0] == 0
     assert decomp.loss_mask()[1].sum() == 4 and comp.meta["truncated_rows"] == 0
-    assert seq2seq_datasets(chunks, [Fake([1, 2, 3]), Fake([5])], method, seq_len=6)["compress"].meta["truncated_rows"] == 1
+    assert (
+        seq2seq_datasets(chunks, [Fake([1, 2, 3]), Fake([5])], method, seq_len=6)["compress"].meta["truncated_rows"]
+        == 1
+    )
 
 
 def split_of(tmp_path, examples, shard_sizes):
     dirs, first = [], 0
     for k, size in enumerate(shard_sizes):
         with ExampleShardWriter(tmp_path / f"s{k}") as writer:
-            for e in examples[first:first + size]:
+            for e in examples[first : first + size]:
                 writer.add(e)
         dirs.append(tmp_path / f"s{k}")
         first += size
@@ -125,5 +128,5 @@ def test_seq2seq_chunk_ranges_locate_chunks_without_reading_examples(tmp_path):
     for first, stop in ((0, len(everything)), (1, 4), (3, 3), (2, 6), (5, 100)):
         got = []
         for lo, hi, skip, keep in seq2seq_chunk_ranges(split, 4, first, stop):
-            got += seq2seq_inputs(split.read(lo, hi), 4)[skip:skip + keep]
+            got += seq2seq_inputs(split.read(lo, hi), 4)[skip : skip + keep]
         assert got == everything[first:stop], (first, stop)

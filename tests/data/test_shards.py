@@ -1,4 +1,5 @@
 """Sharded example files, split manifests and the streaming scatter-gather shuffle."""
+
 import gzip
 import json
 import os
@@ -13,10 +14,23 @@ from hypothesis import strategies as st
 from nc.data.dataset import ShardedTokenDataset, TokenDataset, TokenDatasetWriter, write_token_manifest
 from nc.data.examples import join_documents, split_examples
 from nc.data.readers import iter_documents
-from nc.data.shards import (NPY_HEADER_BYTES, ExampleShard, ExampleShardWriter, ExampleSplit, NpyAppender, NpyReader,
-                            write_split_manifest)
-from nc.data.splits import (bucket_of_examples, bucket_permutation, part_files, write_corpus_part, write_split,
-                            write_split_shard)
+from nc.data.shards import (
+    NPY_HEADER_BYTES,
+    ExampleShard,
+    ExampleShardWriter,
+    ExampleSplit,
+    NpyAppender,
+    NpyReader,
+    write_split_manifest,
+)
+from nc.data.splits import (
+    bucket_of_examples,
+    bucket_permutation,
+    part_files,
+    write_corpus_part,
+    write_split,
+    write_split_shard,
+)
 
 
 def write_shard(directory, examples, **kw):
@@ -33,7 +47,7 @@ def test_example_shard_round_trips_through_numpy_and_pread(tmp_path_factory, exa
     shard = write_shard(directory, examples, count_bytes=True)
     assert shard.read() == examples and len(shard) == len(examples)
     data, offsets = np.load(directory / "data.npy", mmap_mode="r"), np.load(directory / "offsets.npy")
-    assert [bytes(data[offsets[i]:offsets[i + 1]]) for i in range(len(examples))] == examples
+    assert [bytes(data[offsets[i] : offsets[i + 1]]) for i in range(len(examples))] == examples
     assert shard.meta["byte_counts"] == np.bincount(np.frombuffer(b"".join(examples), np.uint8), minlength=256).tolist()
     if examples:
         i = len(examples) // 2
@@ -82,7 +96,9 @@ def test_split_reads_across_shard_boundaries(tmp_path):
     assert manifest["examples"] == 40 and len(split) == 40 and split.num_bytes == len(b"".join(examples))
     assert split.read(10, 20) == examples[10:20] and list(split.examples(5, 38, size=4)) == examples[5:38]
     stream = b"".join(examples)
-    assert split.read_bytes(30, 90) == stream[30:90] and split.read_bytes(len(stream) - 3, len(stream) + 9) == stream[-3:]
+    assert (
+        split.read_bytes(30, 90) == stream[30:90] and split.read_bytes(len(stream) - 3, len(stream) + 9) == stream[-3:]
+    )
 
 
 # ------------------------------------------------------------------------------------------ shuffle
@@ -94,7 +110,7 @@ def make_corpus(root, files, docs_per_file):
             with gzip.open(root / f"c4-{split}.{i:05d}-of-{count:05d}.json.gz", "wt", encoding="utf-8") as f:
                 for _ in range(docs_per_file):
                     start = int(rng.integers(0, len(text) - 3000))
-                    f.write(json.dumps({"text": text[start:start + int(rng.integers(50, 3000))]}) + "\n")
+                    f.write(json.dumps({"text": text[start : start + int(rng.integers(50, 3000))]}) + "\n")
     return root
 
 
@@ -106,8 +122,15 @@ def corpus(tmp_path_factory):
 def build_parts(corpus, root, num_parts, example_bytes=512):
     parts = [root / f"part{p}" for p in range(num_parts)]
     for p, d in enumerate(parts):
-        write_corpus_part(d, corpus=corpus, corpus_split="train", part=p, num_parts=num_parts, docs_per_sequence=8,
-                          example_bytes=example_bytes)
+        write_corpus_part(
+            d,
+            corpus=corpus,
+            corpus_split="train",
+            part=p,
+            num_parts=num_parts,
+            docs_per_sequence=8,
+            example_bytes=example_bytes,
+        )
     return parts
 
 
@@ -126,7 +149,9 @@ def reference_order(parts, seed, shards):
         examples = ExampleShard(d).read()
         for example, b in zip(examples, bucket_of_examples(seed, p, len(examples), shards)):
             buckets[b].append(example)
-    return [e for j, bucket in enumerate(buckets) for i in bucket_permutation(seed, j, len(bucket)) for e in [bucket[i]]]
+    return [
+        e for j, bucket in enumerate(buckets) for i in bucket_permutation(seed, j, len(bucket)) for e in [bucket[i]]
+    ]
 
 
 def test_parts_cover_the_corpus_files_in_order(corpus, tmp_path):
@@ -145,8 +170,10 @@ def test_split_is_the_documented_shuffle_and_a_permutation(corpus, tmp_path):
     everything = [e for d in parts for e in ExampleShard(d).read()]
     assert split.read() == reference_order(parts, 7, 4)
     assert sorted(split.read()) == sorted(everything) and split.read() != everything
-    assert split.manifest["byte_counts"] == np.bincount(np.frombuffer(b"".join(everything), np.uint8),
-                                                        minlength=256).tolist()
+    assert (
+        split.manifest["byte_counts"]
+        == np.bincount(np.frombuffer(b"".join(everything), np.uint8), minlength=256).tolist()
+    )
     again = build_split(parts, tmp_path / "again", seed=7, shards=4)
     other = build_split(parts, tmp_path / "other", seed=8, shards=4)
     assert again.read() == split.read() and other.read() != split.read()
@@ -164,15 +191,22 @@ def test_a_capped_split_is_the_prefix_of_the_full_order(corpus, tmp_path):
 
 def test_shard_job_memory_does_not_hold_the_corpus(tmp_path):
     """A shard job of a 10x larger corpus with 10x more shards peaks at the same memory."""
+
     def peak_mb(files, shards):
         root = tmp_path / f"c{files}"
         root.mkdir()
         parts = build_parts(make_corpus(root, files=files, docs_per_file=2000), root, files, example_bytes=4096)
-        child = ("import sys; from nc.data.splits import write_split_shard; from nc.pipeline.runtime import peak_rss_mb;"
-                 "write_split_shard(sys.argv[1], sys.argv[3:], seed=0, shard=0, num_shards=int(sys.argv[2]));"
-                 "print(peak_rss_mb())")  # a fresh process, as a Snakemake job is
-        done = subprocess.run([sys.executable, "-c", child, str(root / "out"), str(shards), *map(str, parts)],
-                              capture_output=True, text=True, check=True)
+        child = (
+            "import sys; from nc.data.splits import write_split_shard; from nc.pipeline.runtime import peak_rss_mb;"
+            "write_split_shard(sys.argv[1], sys.argv[3:], seed=0, shard=0, num_shards=int(sys.argv[2]));"
+            "print(peak_rss_mb())"
+        )  # a fresh process, as a Snakemake job is
+        done = subprocess.run(
+            [sys.executable, "-c", child, str(root / "out"), str(shards), *map(str, parts)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return float(done.stdout.split()[-1]), sum(os.path.getsize(p / "data.npy") for p in parts) / 2**20
 
     small_rss, small_mb = peak_mb(1, 1)
@@ -197,8 +231,10 @@ def test_sharded_token_dataset_reads_rows_in_place(tmp_path):
         dirs.append(tmp_path / f"s{k}")
     write_token_manifest(dirs, tmp_path / "manifest.json")
     sharded = ShardedTokenDataset(tmp_path / "manifest.json")
-    whole = TokenDataset(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("tokens", "num_tokens", "num_bytes")),
-                         meta=parts[0].meta)
+    whole = TokenDataset(
+        *(np.concatenate([getattr(p, k) for p in parts]) for k in ("tokens", "num_tokens", "num_bytes")),
+        meta=parts[0].meta,
+    )
     order = np.array([11, 0, 5, 4, 6, 6, 3])
     got = sharded.rows(order)
     assert np.array_equal(got.tokens, whole.tokens[order]) and np.array_equal(got.num_bytes, whole.num_bytes[order])

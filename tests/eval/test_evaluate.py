@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from nc.data.dataset import TokenDataset
-from nc.eval import evaluate_run, per_position_accuracy, scored_token_counts, trivial_baselines
-from nc.eval import metrics
+from nc.eval import evaluate_run, metrics, per_position_accuracy, scored_token_counts, trivial_baselines
 from nc.models.sizes import model_size
 from nc.train import TrainConfig, train_lm
 
@@ -14,8 +13,12 @@ def dataset(n, method="EqualInfoAC[b=16;v=256]", seed=0):
     num_tokens = np.full(n, 12, np.int32)
     num_tokens[0] = 7
     tokens[0, 7:] = 0
-    return TokenDataset(tokens, num_tokens, num_tokens.astype(np.int64) * 3,
-                        {"method": method, "vocab_size": 256, "seq_len": 12, "m1_size": "t0"})
+    return TokenDataset(
+        tokens,
+        num_tokens,
+        num_tokens.astype(np.int64) * 3,
+        {"method": method, "vocab_size": 256, "seq_len": 12, "m1_size": "t0"},
+    )
 
 
 def test_per_position_accuracy_groups_positions_mod_k():
@@ -64,8 +67,14 @@ def test_loss_standard_error_is_that_of_the_per_example_ratio_estimator():
     row_loss, row_count = (losses * counts).sum(1), counts.sum(1)
     loss = row_loss.sum() / row_count.sum()
     totals = {k: np.zeros(5) for k in POSITION_SUMS}
-    totals.update(loss=(losses * counts).sum(0), count=counts.sum(0), loss_sq=(row_loss**2).sum(),
-                  loss_count=(row_loss * row_count).sum(), count_sq=(row_count**2).sum(), examples=6.0)
+    totals.update(
+        loss=(losses * counts).sum(0),
+        count=counts.sum(0),
+        loss_sq=(row_loss**2).sum(),
+        loss_count=(row_loss * row_count).sum(),
+        count_sq=(row_count**2).sum(),
+        examples=6.0,
+    )
     resid = row_loss - loss * row_count
     direct = np.sqrt((resid**2).sum() / (6 * 5)) / row_count.mean()
     assert loss_standard_error(totals, loss) == pytest.approx(direct)

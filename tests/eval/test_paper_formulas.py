@@ -1,4 +1,5 @@
 """nc.eval.metrics reproduces the paper's own FLOPs/byte (Table 15) and uniform bits/byte (Table 3)."""
+
 import csv
 from importlib import resources
 

@@ -15,8 +15,14 @@ def m1_run(tmp_path_factory):
     n = np.full(16, 32, np.int32)
     ds = TokenDataset(text, n, n.astype(np.int64), {"method": "Bytes", "vocab_size": 256, "seq_len": 32})
     run_dir = tmp_path_factory.mktemp("m1")
-    train_lm(ds, None, model_size("s0"), TrainConfig(steps=3, batch_size=4, warmup_steps=2, dtype="float32"),
-             run_dir, progress=False)
+    train_lm(
+        ds,
+        None,
+        model_size("s0"),
+        TrainConfig(steps=3, batch_size=4, warmup_steps=2, dtype="float32"),
+        run_dir,
+        progress=False,
+    )
     return run_dir
 
 
@@ -59,7 +65,9 @@ def test_bad_inputs_rejected():
 @pytest.mark.slow
 def test_equal_info_roundtrip_across_batch_sizes(m1_run):
     coding = pytest.importorskip("nc.coding")
-    if not hasattr(coding, "encode_examples") or not (hasattr(coding, "decode_examples") or hasattr(coding, "decode_example")):
+    if not hasattr(coding, "encode_examples") or not (
+        hasattr(coding, "decode_examples") or hasattr(coding, "decode_example")
+    ):
         pytest.skip("nc.coding does not expose encode_examples / decode_examples yet")
     from nc.methods import parse_method
 

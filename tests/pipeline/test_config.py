@@ -1,5 +1,8 @@
 import pytest
 
+from nc.analysis.paper import paper_table
+from nc.methods import parse_method
+from nc.models.sizes import PAPER_M2_SIZES
 from nc.pipeline.config import (
     SEQ2SEQ_VARIANTS,
     Run,
@@ -7,14 +10,11 @@ from nc.pipeline.config import (
     deep_merge,
     prepare_config,
     rule_resources,
-    training_layout,
     seq2seq_chunks,
     seq2seq_slugs,
     study_runs,
+    training_layout,
 )
-from nc.analysis.paper import paper_table
-from nc.methods import parse_method
-from nc.models.sizes import PAPER_M2_SIZES
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 # Every method of the paper's Table 12, from the copy of the paper's values shipped with nc.
@@ -24,7 +24,12 @@ TABLE12_METHODS = paper_table("table12_dataset_sizes").iloc[:, 0].tolist()
 def test_paper_scale_is_the_papers_setup():
     cfg = prepare_config({"scale": "paper"}, ROOT)
     assert cfg["data"]["example_bytes"] == 10240 and cfg["data"]["docs_per_sequence"] == 128
-    assert (cfg["m1"]["size"], cfg["m1"]["seq_len"], cfg["m1"]["batch_size"], cfg["m1"]["steps"]) == ("3m", 1024, 128, 2_500_000)
+    assert (cfg["m1"]["size"], cfg["m1"]["seq_len"], cfg["m1"]["batch_size"], cfg["m1"]["steps"]) == (
+        "3m",
+        1024,
+        128,
+        2_500_000,
+    )
     m2 = cfg["m2"]
     assert (m2["seq_len"], m2["batch_size"], m2["steps"], m2["eval_batches"]) == (512, 256, 200_000, 20)
     assert tuple(m2["sizes"]) == PAPER_M2_SIZES and cfg["coding"]["precision"] == 14
@@ -51,16 +56,22 @@ def test_runs_are_union_of_studies():
     assert Run("ac-v256", "s2", "seq2seq-bytelm", 0) in runs
 
 
-@pytest.mark.parametrize("override, key", [
-    ({"m2": {"batchsize": 8}}, "batchsize"),
-    ({"data": {"example_bytes": "10k"}}, "example_bytes"),
-    ({"resources": {"train_m2": {"default": {"mem_mb": 1, "runtime": 1, "cpus_per_task": 1, "gpu": 1}}}}, "gpu"),
-    ({"m2": {"studies": {"scaling": {"methods": ["Bytes"], "sizes": "all", "seeds": [0], "variant": "x"}}}}, "variant"),
-    ({"cluster": {"groups": {"train_m3": "m2"}}}, "train_m3"),
-    ({"coding": {"m1_max_rows": 0}}, "m1_max_rows"),
-    ({"data": {"parts": {"test": 2}}}, "test"),
-    ({"data": {"splits": {"valid": {"examples": 8, "seed": 0, "shard": 1}}}}, "shard"),
-])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ({"m2": {"batchsize": 8}}, "batchsize"),
+        ({"data": {"example_bytes": "10k"}}, "example_bytes"),
+        ({"resources": {"train_m2": {"default": {"mem_mb": 1, "runtime": 1, "cpus_per_task": 1, "gpu": 1}}}}, "gpu"),
+        (
+            {"m2": {"studies": {"scaling": {"methods": ["Bytes"], "sizes": "all", "seeds": [0], "variant": "x"}}}},
+            "variant",
+        ),
+        ({"cluster": {"groups": {"train_m3": "m2"}}}, "train_m3"),
+        ({"coding": {"m1_max_rows": 0}}, "m1_max_rows"),
+        ({"data": {"parts": {"test": 2}}}, "test"),
+        ({"data": {"splits": {"valid": {"examples": 8, "seed": 0, "shard": 1}}}}, "shard"),
+    ],
+)
 def test_schema_rejects_wrong_keys_and_types_naming_them(override, key):
     with pytest.raises(Exception, match=key):
         prepare_config({"scale": "tiny", **override}, ROOT)
@@ -87,9 +98,11 @@ def test_training_processes_must_split_nodes_gpus_and_the_batch_evenly():
     two_nodes = {"mem_mb": 1000, "runtime": 10, "cpus_per_task": 8, "gpus": 16, "nodes": 2, "tasks": 2}
     cfg = prepare_config({"scale": "paper", "resources": {"train_m2": {"by_size": {"2b": two_nodes}}}}, ROOT)
     assert rule_resources(cfg, "train_m2", "2b") == two_nodes
-    bad = [({"tasks": 3}, r"tasks=3 must be a multiple of nodes=2"),
-           ({"gpus": 15, "tasks": 2}, r"gpus=15 must be a multiple of tasks=2"),
-           ({"gpus": 24, "nodes": 3, "tasks": 3}, r"the batch of 256 rows does not split over 24 devices")]
+    bad = [
+        ({"tasks": 3}, r"tasks=3 must be a multiple of nodes=2"),
+        ({"gpus": 15, "tasks": 2}, r"gpus=15 must be a multiple of tasks=2"),
+        ({"gpus": 24, "nodes": 3, "tasks": 3}, r"the batch of 256 rows does not split over 24 devices"),
+    ]
     for change, message in bad:
         spec = {**two_nodes, **change}
         with pytest.raises(ValueError, match=r"resources\.train_m2 \(2b\): " + message):
@@ -101,7 +114,9 @@ def test_layout_per_size_comes_from_m2_parallelism():
     assert training_layout(cfg["m2"], "2b") == {"layout": "replicated", "remat": True}
     assert training_layout(cfg["m2"], "25m") == {"layout": "replicated", "remat": False}
     with pytest.raises(Exception, match="zero3"):  # the schema names the bad value
-        prepare_config({"scale": "paper", "m2": {"parallelism": {"default": {"layout": "zero3", "remat": False}}}}, ROOT)
+        prepare_config(
+            {"scale": "paper", "m2": {"parallelism": {"default": {"layout": "zero3", "remat": False}}}}, ROOT
+        )
 
 
 def test_jobs_without_m1_ask_for_no_gpu():

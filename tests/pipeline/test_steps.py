@@ -1,4 +1,5 @@
 """Pipeline steps that run without trained models: sharded data preparation, tokenisation, manifests, stats."""
+
 import json
 from pathlib import Path
 
@@ -9,18 +10,41 @@ from nc.data.dataset import ShardedTokenDataset, TokenDataset
 from nc.data.examples import END_OF_DOCUMENT
 from nc.data.readers import iter_documents
 from nc.data.shards import ExampleSplit
-from nc.pipeline.config import CORPUS_SPLIT_OF
-from nc.pipeline.steps import (byte_unigram, compress_shard, compression_stats, corpus_part, method_manifests,
-                               split_manifest, split_shard, train_sentencepiece_model, window_tokens)
 from nc.methods import parse_method
+from nc.pipeline.config import CORPUS_SPLIT_OF
+from nc.pipeline.steps import (
+    byte_unigram,
+    compress_shard,
+    compression_stats,
+    corpus_part,
+    method_manifests,
+    split_manifest,
+    split_shard,
+    train_sentencepiece_model,
+    window_tokens,
+)
 
-DATA = {"corpus": "embedded", "docs_per_sequence": 4, "example_bytes": 512, "parts": {"train": 2, "validation": 1},
-        "max_documents_per_file": {"train": 6, "validation": 8},
-        "splits": {"m1_train": {"examples": 40, "seed": 0, "shards": 2},
-                   "m2_train": {"examples": 12, "seed": 1, "shards": 3},
-                   "valid": {"examples": 6, "seed": 2, "shards": 1}}}
-CODING = {"precision": 14, "batch_size": 4, "m1_call_mb": 8, "m1_max_rows": 8, "m1_length_step": 32,
-          "decode_check_examples": 2, "chunk_examples": 5}
+DATA = {
+    "corpus": "embedded",
+    "docs_per_sequence": 4,
+    "example_bytes": 512,
+    "parts": {"train": 2, "validation": 1},
+    "max_documents_per_file": {"train": 6, "validation": 8},
+    "splits": {
+        "m1_train": {"examples": 40, "seed": 0, "shards": 2},
+        "m2_train": {"examples": 12, "seed": 1, "shards": 3},
+        "valid": {"examples": 6, "seed": 2, "shards": 1},
+    },
+}
+CODING = {
+    "precision": 14,
+    "batch_size": 4,
+    "m1_call_mb": 8,
+    "m1_max_rows": 8,
+    "m1_length_step": 32,
+    "decode_check_examples": 2,
+    "chunk_examples": 5,
+}
 
 
 def prepare(root, data=DATA):
@@ -73,15 +97,30 @@ def test_a_missing_corpus_is_named(tmp_path):
 def compress_split(splits, root, slug, split, num_shards, **kw):
     markers = [root / "shards" / split / f"{i}-of-{num_shards}" / "meta.json" for i in range(num_shards)]
     for i, marker in enumerate(markers):
-        compress_shard(splits[split], marker, slug=slug, split=split, shard=i, num_shards=num_shards, seq_len=64,
-                       coding=CODING, progress=False, **kw)
+        compress_shard(
+            splits[split],
+            marker,
+            slug=slug,
+            split=split,
+            shard=i,
+            num_shards=num_shards,
+            seq_len=64,
+            coding=CODING,
+            progress=False,
+            **kw,
+        )
     return markers
 
 
 def test_shards_read_in_place_equal_the_unsharded_dataset_and_stats(splits, tmp_path):
     markers = {split: compress_split(splits, tmp_path, "gzip-v256", split, 3) for split in ("m2_train", "valid")}
-    stats = method_manifests(markers["m2_train"], markers["valid"], tmp_path / "m2_train" / "manifest.json",
-                             tmp_path / "valid" / "manifest.json", tmp_path / "stats.json")
+    stats = method_manifests(
+        markers["m2_train"],
+        markers["valid"],
+        tmp_path / "m2_train" / "manifest.json",
+        tmp_path / "valid" / "manifest.json",
+        tmp_path / "stats.json",
+    )
     for split in ("m2_train", "valid"):
         (single,) = compress_split(splits, tmp_path / "whole", "gzip-v256", split, 1)
         whole = TokenDataset.load(single.parent)
@@ -98,15 +137,18 @@ def test_shards_read_in_place_equal_the_unsharded_dataset_and_stats(splits, tmp_
     assert stats["uniform_bits_per_byte"] == pytest.approx(8 / stats["compression_ratio"])
     assert stats["tokens"] == ShardedTokenDataset(tmp_path / "m2_train" / "manifest.json").total_tokens
     assert stats["m1_positions_per_kept_byte"] is None
-    again = compression_stats(tmp_path / "m2_train" / "manifest.json", tmp_path / "valid" / "manifest.json",
-                              tmp_path / "again.json")
+    again = compression_stats(
+        tmp_path / "m2_train" / "manifest.json", tmp_path / "valid" / "manifest.json", tmp_path / "again.json"
+    )
     assert again == stats
 
 
 def test_static_ac_reads_the_unigram_counted_once(splits, tmp_path):
     unigram = byte_unigram(splits["m1_train"], tmp_path / "byte_unigram.json")
     assert sum(unigram["byte_counts"]) == unigram["bytes"] == ExampleSplit(splits["m1_train"]).num_bytes
-    (marker,) = compress_split(splits, tmp_path, "staticac-v256", "valid", 1, unigram_path=tmp_path / "byte_unigram.json")
+    (marker,) = compress_split(
+        splits, tmp_path, "staticac-v256", "valid", 1, unigram_path=tmp_path / "byte_unigram.json"
+    )
     meta = json.loads(marker.read_text())
     assert meta["decode_check_examples"] == 2 and meta["decode_check_exact"] == 2
 
@@ -120,8 +162,11 @@ def test_window_tokens():
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 T5_VOCAB = SHARED / "t5_vocab" / "sentencepiece_cc_all.32000.100extra.model"
-needs_t5_vocab = pytest.mark.skipif(not T5_VOCAB.is_file(), reason=f"T5's SentencePiece vocabulary is not at {T5_VOCAB} "
-                                    "(get it from gs://t5-data/vocabs/cc_all.32000/sentencepiece.model)")
+needs_t5_vocab = pytest.mark.skipif(
+    not T5_VOCAB.is_file(),
+    reason=f"T5's SentencePiece vocabulary is not at {T5_VOCAB} "
+    "(get it from gs://t5-data/vocabs/cc_all.32000/sentencepiece.model)",
+)
 
 
 def test_a_pretrained_sentencepiece_model_is_checked_and_used(splits, tmp_path):
@@ -137,7 +182,9 @@ def test_a_pretrained_sentencepiece_model_is_checked_and_used(splits, tmp_path):
     with pytest.raises(ValueError, match="bad.model: not a loadable SentencePiece model"):
         train_sentencepiece_model(None, tmp_path / "y.model", {"vocab_size": 400, "model_file": str(bad)})
     with pytest.raises(ValueError, match="missing.model"):
-        train_sentencepiece_model(None, tmp_path / "z.model", {"vocab_size": 400, "model_file": str(tmp_path / "missing.model")})
+        train_sentencepiece_model(
+            None, tmp_path / "z.model", {"vocab_size": 400, "model_file": str(tmp_path / "missing.model")}
+        )
     assert not (tmp_path / "x.model").exists() and not (tmp_path / "y.model").exists()
 
 

@@ -5,6 +5,7 @@ in its own virtualenv (`scripts/make_tfc_venv.sh` -> `.venv-tfc`) and is driven 
 `scripts/tfc_reference.py` in a subprocess. Both coders get the very same integer CDFs (quantised once by
 `nc.coding.quantize_cdfs`), so any size difference is the coders' own.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,9 +70,18 @@ def run_tfc_reference(symbols: np.ndarray, cdfs: np.ndarray, work_dir: Path) -> 
     np.save(work_dir / "symbols.npy", symbols)
     np.save(work_dir / "cdfs.npy", cdfs)
     command = [
-        str(TFC_PYTHON), str(TFC_SCRIPT),
-        "--symbols", str(work_dir / "symbols.npy"), "--cdfs", str(work_dir / "cdfs.npy"),
-        "--out-dir", str(work_dir / "tfc"), "--precision", str(PRECISION), "--api", "both",
+        str(TFC_PYTHON),
+        str(TFC_SCRIPT),
+        "--symbols",
+        str(work_dir / "symbols.npy"),
+        "--cdfs",
+        str(work_dir / "cdfs.npy"),
+        "--out-dir",
+        str(work_dir / "tfc"),
+        "--precision",
+        str(PRECISION),
+        "--api",
+        "both",
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
 

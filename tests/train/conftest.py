@@ -12,7 +12,7 @@ def make_dataset(n: int, seq_len: int = 16, vocab: int = 64, seed: int = 0, loss
     num_tokens = np.full(n, seq_len, np.int32)
     num_tokens[::3] = seq_len - 5
     for i in range(n):
-        tokens[i, num_tokens[i]:] = 0
+        tokens[i, num_tokens[i] :] = 0
     meta = {"method": "Bytes", "vocab_size": vocab, "seq_len": seq_len}
     start = np.full(n, 4, np.int32) if loss_start else None
     return TokenDataset(tokens, num_tokens, num_tokens.astype(np.int64) * 3, meta, loss_start=start)

@@ -1,4 +1,5 @@
 """Multi-device and multi-process training: FSDP layout, two processes on localhost, device checks."""
+
 from __future__ import annotations
 
 import csv
@@ -47,8 +48,13 @@ def read_losses(run_dir: Path) -> list[float]:
 def run_script(tmp_path: Path, args: list[str], env: dict, timeout: int = 300) -> subprocess.Popen:
     script = tmp_path / "train.py"
     script.write_text(TRAIN_SCRIPT.format(tests=str(TESTS)))
-    return subprocess.Popen([sys.executable, str(script), *args], env={**os.environ, "JAX_PLATFORMS": "cpu", **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(script), *args],
+        env={**os.environ, "JAX_PLATFORMS": "cpu", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: int = 300) -> dict:
@@ -60,8 +66,10 @@ def finish(proc: subprocess.Popen, timeout: int = 300) -> dict:
 @pytest.mark.slow
 def test_fsdp_layout_splits_the_state_and_matches_replicated_training(tmp_path):
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    results = {layout: finish(run_script(tmp_path, [str(tmp_path / layout), "6", layout], env))
-               for layout in ("replicated", "fsdp")}
+    results = {
+        layout: finish(run_script(tmp_path, [str(tmp_path / layout), "6", layout], env))
+        for layout in ("replicated", "fsdp")
+    }
     assert results["fsdp"]["devices"] == 2
     np.testing.assert_allclose(read_losses(tmp_path / "fsdp"), read_losses(tmp_path / "replicated"), rtol=1e-5)
     assert results["fsdp"]["eval_loss"] == pytest.approx(results["replicated"]["eval_loss"], rel=1e-5)
@@ -96,9 +104,14 @@ def test_fsdp_shards_each_array_on_its_largest_divisible_axis():
 
 
 def two_processes(tmp_path: Path, run_dir: Path, steps: int, port: int) -> list[dict]:
-    procs = [run_script(tmp_path, [str(run_dir), str(steps), "replicated"],
-                        {"NC_COORDINATOR": f"127.0.0.1:{port}", "NC_NUM_PROCESSES": "2", "NC_PROCESS_ID": str(i)})
-             for i in range(2)]
+    procs = [
+        run_script(
+            tmp_path,
+            [str(run_dir), str(steps), "replicated"],
+            {"NC_COORDINATOR": f"127.0.0.1:{port}", "NC_NUM_PROCESSES": "2", "NC_PROCESS_ID": str(i)},
+        )
+        for i in range(2)
+    ]
     return [finish(p) for p in procs]
 
 
@@ -123,7 +136,9 @@ def test_process_group_comes_from_the_launcher_or_slurm():
     assert process_group_from_env({}) is None
     assert process_group_from_env({"SLURM_NTASKS": "1", "SLURM_STEP_ID": "0", "SLURM_PROCID": "0"}) is None
     assert process_group_from_env({"SLURM_NTASKS": "2", "SLURM_PROCID": "1"}) is None  # batch script, no step
-    assert process_group_from_env({"SLURM_NTASKS": "4", "SLURM_STEP_ID": "3", "SLURM_PROCID": "2"}) == ProcessGroup(4, 2)
+    assert process_group_from_env({"SLURM_NTASKS": "4", "SLURM_STEP_ID": "3", "SLURM_PROCID": "2"}) == ProcessGroup(
+        4, 2
+    )
     local = {"NC_COORDINATOR": "127.0.0.1:1234", "NC_NUM_PROCESSES": "2", "NC_PROCESS_ID": "1"}
     assert process_group_from_env(local) == ProcessGroup(2, 1, "127.0.0.1:1234")
     with pytest.raises(ValueError, match="NC_PROCESS_ID"):
@@ -150,10 +165,18 @@ def test_device_provenance_names_backend_devices_and_versions():
 def test_launcher_starts_one_srun_step_inside_slurm_and_local_processes_elsewhere(tmp_path):
     from nc.pipeline.launch import process_commands
 
-    (cmd, env), = process_commands("train_m2", tmp_path / "a.json", tasks=2, nodes=2, gpus=16,
-                                   env={"SLURM_JOB_ID": "7"})
-    assert cmd[:7] == ["srun", "--overlap", "--ntasks=2", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
-                       "--gpus-per-task=8"]
+    ((cmd, env),) = process_commands(
+        "train_m2", tmp_path / "a.json", tasks=2, nodes=2, gpus=16, env={"SLURM_JOB_ID": "7"}
+    )
+    assert cmd[:7] == [
+        "srun",
+        "--overlap",
+        "--ntasks=2",
+        "--nodes=2",
+        "--ntasks-per-node=1",
+        "--kill-on-bad-exit=1",
+        "--gpus-per-task=8",
+    ]
     assert cmd[-3:] == ["nc.pipeline.launch", "train_m2", str(tmp_path / "a.json")]
     local = process_commands("train_m1", tmp_path / "a.json", tasks=2, nodes=1, gpus=0, env={})
     assert [e["NC_PROCESS_ID"] for _, e in local] == ["0", "1"]

@@ -1,4 +1,5 @@
 """Appendix A.3's spelling task and the fine-tune that continues a pre-trained run."""
+
 import numpy as np
 import pytest
 
@@ -28,7 +29,7 @@ def test_character_ids_follow_the_three_schemes(tmp_path):
     with pytest.raises(ValueError, match="no ByT5 id"):
         spelling.character_ids(spelling.SCHEMES["byt5"], "a", 64)
     words = spelling.shipped_words()
-    text = ["\n".join(" ".join(words[i:i + 8]) for i in range(0, len(words), 8)).encode()] * 3
+    text = ["\n".join(" ".join(words[i : i + 8]) for i in range(0, len(words), 8)).encode()] * 3
     train_sentencepiece(text, tmp_path / "sp.model", 500, max_sentences=10000)
     tok = SentencePieceTokenizer(tmp_path / "sp.model")
     sp = tok.processor
@@ -54,7 +55,9 @@ def _pretrained(tmp_path, steps=6):
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, 16, (32, 8)).astype(np.uint8)
     n = np.full(32, 8, np.int32)
-    lm = TokenDataset(tokens, n, n.astype(np.int64), {"method": "EqualInfoAC[b=16;v=256]", "vocab_size": 256, "seq_len": 8})
+    lm = TokenDataset(
+        tokens, n, n.astype(np.int64), {"method": "EqualInfoAC[b=16;v=256]", "vocab_size": 256, "seq_len": 8}
+    )
     cfg = TrainConfig(steps=steps, batch_size=8, warmup_steps=2, eval_batches=1, dtype="float32")
     train_lm(lm, None, model_size("s1"), cfg, tmp_path, progress=False)
     return tmp_path

@@ -1,4 +1,5 @@
 """The loss computed from hidden states and the output kernel equals the textbook one on the logits."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np

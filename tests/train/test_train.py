@@ -10,8 +10,8 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-
 from conftest import make_dataset
+
 from nc.models.sizes import model_size
 from nc.train import TrainConfig, train_lm
 from nc.train.preemption import CheckpointClock, TrainingStopped
@@ -26,24 +26,42 @@ def read_csv(path):
 
 
 def config(steps, **kw):
-    base = dict(steps=steps, batch_size=8, warmup_steps=10, checkpoint_every=3, log_every=1, eval_every=4,
-                eval_batches=2, dtype="float32", seed=5)
+    base = dict(
+        steps=steps,
+        batch_size=8,
+        warmup_steps=10,
+        checkpoint_every=3,
+        log_every=1,
+        eval_every=4,
+        eval_batches=2,
+        dtype="float32",
+        seed=5,
+    )
     base.update(kw)
     return TrainConfig(**base)
 
 
 def test_training_learns_and_writes_logs(tmp_path):
     train, valid = make_dataset(48, vocab=16, seed=0), make_dataset(16, vocab=16, seed=1)
-    out = train_lm(train, valid, SIZE, config(40, eval_every=8, eval_steps=(2,)), tmp_path, window_tokens=2,
-                   progress=False)
+    out = train_lm(
+        train, valid, SIZE, config(40, eval_every=8, eval_steps=(2,)), tmp_path, window_tokens=2, progress=False
+    )
     metrics = read_csv(tmp_path / "metrics.csv")
     assert [int(r["step"]) for r in metrics] == list(range(1, 41))
     assert set(metrics[0]) >= {"step", "loss", "learning_rate", "tokens_per_s", "z_loss", "accuracy"}
     losses = [float(r["loss"]) for r in metrics]
     assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.3
     evals = read_csv(tmp_path / "evals.csv")
-    assert list(evals[0]) == ["step", "loss", "accuracy", "bits_per_byte", "bits_per_byte_se", "tokens", "acc_pos_1",
-                              "acc_pos_2"]
+    assert list(evals[0]) == [
+        "step",
+        "loss",
+        "accuracy",
+        "bits_per_byte",
+        "bits_per_byte_se",
+        "tokens",
+        "acc_pos_1",
+        "acc_pos_2",
+    ]
     assert [int(r["step"]) for r in evals] == [2, 8, 16, 24, 32, 40]
     # Odd positions copy their predecessor: the second token of each 2-token window becomes predictable.
     last = evals[-1]
@@ -156,9 +174,16 @@ def test_loss_mask_excludes_context_positions(tmp_path):
     assert expected < int(seq2seq.num_tokens.sum())
 
 
-@pytest.mark.parametrize("kw, key", [(dict(steps=0), "steps"), (dict(batch_size=0), "batch_size"),
-                                     (dict(dtype="fp8"), "dtype"), (dict(eval_steps=(0,)), "eval_steps"),
-                                     (dict(z_loss=-1.0), "z_loss")])
+@pytest.mark.parametrize(
+    "kw, key",
+    [
+        (dict(steps=0), "steps"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(dtype="fp8"), "dtype"),
+        (dict(eval_steps=(0,)), "eval_steps"),
+        (dict(z_loss=-1.0), "z_loss"),
+    ],
+)
 def test_config_errors_name_the_key(kw, key):
     base = dict(steps=2, batch_size=2)
     base.update(kw)
@@ -189,8 +214,9 @@ def test_data_parallel_two_devices_matches_one(tmp_path):
     for devices in (1, 2):
         env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", JAX_PLATFORMS="cpu")
         run_dir = tmp_path / f"d{devices}"
-        proc = subprocess.run([sys.executable, str(script), str(run_dir)], env=env, capture_output=True, text=True,
-                              timeout=300)
+        proc = subprocess.run(
+            [sys.executable, str(script), str(run_dir)], env=env, capture_output=True, text=True, timeout=300
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         summary = json.loads(proc.stdout.strip().splitlines()[-1])
         assert summary["devices"] == devices

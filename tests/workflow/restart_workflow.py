@@ -5,12 +5,14 @@ directory, a log) and runs ``workflow/scripts/train_m2.py`` on a small Bytes dat
 enough (a few seconds of steps) to be stopped part-way. ``interrupted_then_rerun`` and
 ``assert_same_run`` are shared by the local test and the SLURM one.
 """
+
 from __future__ import annotations
 
 import csv
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
@@ -39,8 +41,17 @@ rule train_m2:
 """
 TARGET = f"{RUN}/eval.json"
 
-M2 = {"steps": 600, "batch_size": 8, "learning_rate": 1.0, "warmup_steps": 10, "z_loss": 1e-4, "eval_batches": 2,
-      "eval_every": 50, "checkpoint_every_min": 0.0, "parallelism": {"default": {"layout": "replicated", "remat": False}}}
+M2: dict[str, Any] = {
+    "steps": 600,
+    "batch_size": 8,
+    "learning_rate": 1.0,
+    "warmup_steps": 10,
+    "z_loss": 1e-4,
+    "eval_batches": 2,
+    "eval_every": 50,
+    "checkpoint_every_min": 0.0,
+    "parallelism": {"default": {"layout": "replicated", "remat": False}},
+}
 
 
 def toy_split(path: Path, n: int, seed: int, seq_len: int = 64, vocab: int = 256) -> Path:
@@ -49,10 +60,12 @@ def toy_split(path: Path, n: int, seed: int, seq_len: int = 64, vocab: int = 256
     tokens = rng.integers(1, vocab, (n, seq_len)).astype(np.uint8)
     tokens[:, 1::2] = tokens[:, ::2]
     num_tokens = np.full(n, seq_len, np.int32)
-    block = TokenDataset(tokens, num_tokens, num_tokens.astype(np.int64),
-                         {"method": "Bytes", "vocab_size": vocab, "seq_len": seq_len})
-    with TokenDatasetWriter(path / "shards" / "0-of-1", n, seq_len=seq_len, vocab_size=vocab,
-                            meta={"method": "Bytes"}) as writer:
+    block = TokenDataset(
+        tokens, num_tokens, num_tokens.astype(np.int64), {"method": "Bytes", "vocab_size": vocab, "seq_len": seq_len}
+    )
+    with TokenDatasetWriter(
+        path / "shards" / "0-of-1", n, seq_len=seq_len, vocab_size=vocab, meta={"method": "Bytes"}
+    ) as writer:
         writer.write(0, block)
     write_token_manifest([path / "shards" / "0-of-1"], path / "manifest.json")
     return path
@@ -63,8 +76,9 @@ def write_workflow(workdir: Path, tasks: int = 1, steps: int = M2["steps"]) -> P
     toy_split(workdir / "data" / "m2_train", 256, seed=0)
     toy_split(workdir / "data" / "valid", 16, seed=1)
     m2 = {**M2, "steps": steps}
-    text = SNAKEFILE.format(m2=m2, processes={"gpus": 0, "tasks": tasks, "nodes": 1},
-                            script=REPO / "workflow" / "scripts" / "train_m2.py")
+    text = SNAKEFILE.format(
+        m2=m2, processes={"gpus": 0, "tasks": tasks, "nodes": 1}, script=REPO / "workflow" / "scripts" / "train_m2.py"
+    )
     (workdir / "Snakefile").write_text(text)
     return workdir
 
@@ -111,7 +125,9 @@ def assert_same_run(cut: Path, full: Path) -> None:
     """Same eval.json, eval history, loss curve and final parameters as the uninterrupted run, bit for bit."""
     assert read_run(cut) == read_run(full)
     with open(cut / RUN / "metrics.csv", newline="") as a, open(full / RUN / "metrics.csv", newline="") as b:
-        assert [(r["step"], r["loss"]) for r in csv.DictReader(a)] == [(r["step"], r["loss"]) for r in csv.DictReader(b)]
+        assert [(r["step"], r["loss"]) for r in csv.DictReader(a)] == [
+            (r["step"], r["loss"]) for r in csv.DictReader(b)
+        ]
     cut_params, full_params = load_trained(cut / RUN).params, load_trained(full / RUN).params
     for x, y in zip(jax.tree_util.tree_leaves(cut_params), jax.tree_util.tree_leaves(full_params), strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))

@@ -11,6 +11,7 @@ points at the private slurm.conf, whose ``AuthInfo`` names the private munge soc
 The Debian packages (slurmctld, slurmd, slurm-client, munge) provide the daemons; `ensure_installed`
 installs them with apt-get when missing, and `unavailable_reason` says why a cluster cannot run here.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,15 +34,23 @@ NODE_NAME = "ncnode"
 MIN_JOB_AGE_S = 7200
 
 
-def _sbin_which(name: str) -> str | None:
+def _find_program(name: str) -> str | None:
     """`shutil.which` that also searches the sbin directories (daemons live there, PATH may lack them)."""
     path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin", "/sbin"])
     return shutil.which(name, path=path)
 
 
+def _sbin_which(name: str) -> str:
+    """The path of an installed program (``missing_programs`` says which are absent)."""
+    found = _find_program(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed (searched PATH and the sbin directories)")
+    return found
+
+
 def missing_programs() -> list[str]:
     """Daemons and client commands this harness needs that are not installed."""
-    return [name for name in DAEMONS + CLIENTS + ("mungekey",) if _sbin_which(name) is None]
+    return [name for name in DAEMONS + CLIENTS + ("mungekey",) if _find_program(name) is None]
 
 
 def unavailable_reason() -> str | None:
@@ -190,7 +199,7 @@ class SlurmCluster:
         )
         log.close()
 
-    def start(self, timeout_s: float = 60) -> "SlurmCluster":
+    def start(self, timeout_s: float = 60) -> SlurmCluster:
         """Write the configuration, start the three daemons and wait until the node is idle."""
         reason = unavailable_reason()
         if reason:
@@ -198,12 +207,19 @@ class SlurmCluster:
         self._write_config()
         munge_dir = self.root / "munge"
         try:
-            self._spawn("munged", [
-                _sbin_which("munged"), "--foreground", "--force",
-                f"--socket={self.munge_socket}", f"--key-file={munge_dir / 'munge.key'}",
-                f"--pid-file={munge_dir / 'munged.pid'}", f"--seed-file={munge_dir / 'munged.seed'}",
-                f"--log-file={self.log_dir / 'munged.log'}",
-            ])
+            self._spawn(
+                "munged",
+                [
+                    _sbin_which("munged"),
+                    "--foreground",
+                    "--force",
+                    f"--socket={self.munge_socket}",
+                    f"--key-file={munge_dir / 'munge.key'}",
+                    f"--pid-file={munge_dir / 'munged.pid'}",
+                    f"--seed-file={munge_dir / 'munged.seed'}",
+                    f"--log-file={self.log_dir / 'munged.log'}",
+                ],
+            )
             self._wait_for(lambda: self.munge_socket.exists(), timeout_s, "munged socket")
             self._spawn("slurmctld", [_sbin_which("slurmctld"), "-D", "-i", "-f", str(self.conf)])
             self._wait_for(self._controller_answers, timeout_s, "slurmctld to answer")
@@ -227,7 +243,7 @@ class SlurmCluster:
                 proc.kill()
                 proc.wait(timeout=grace_s)
 
-    def __enter__(self) -> "SlurmCluster":
+    def __enter__(self) -> SlurmCluster:
         return self.start()
 
     def __exit__(self, *exc) -> None:

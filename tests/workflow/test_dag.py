@@ -1,16 +1,16 @@
 """The DAG itself: the paper scale plans every run quickly, lint is clean, the HTML report builds,
 bad config fails at once."""
+
 import base64
 import re
 import time
+from pathlib import Path
 
 import pytest
 
 from nc.analysis.paper import paper_table
 from nc.methods import parse_method
 from nc.models.sizes import PAPER_M2_SIZES
-
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,8 +42,15 @@ def job_blocks(output: str) -> list[tuple[str, dict[str, str], dict[str, str]]]:
 def paper_dry_run(tmp_path_factory, snakemake_run):
     """The paper DAG through the SLURM profile, as users plan it; and how long planning took."""
     start = time.perf_counter()
-    result = snakemake_run(tmp_path_factory.mktemp("paper"), "-n", "--profile", str(ROOT / "profiles" / "slurm"),
-                           "--config", "scale=paper", timeout=300)
+    result = snakemake_run(
+        tmp_path_factory.mktemp("paper"),
+        "-n",
+        "--profile",
+        str(ROOT / "profiles" / "slurm"),
+        "--config",
+        "scale=paper",
+        timeout=300,
+    )
     return result.stdout + result.stderr, time.perf_counter() - start
 
 
@@ -88,32 +95,62 @@ def test_paper_jobs_ask_for_gpus_only_where_m1_or_m2_runs(paper_dry_run):
         if rule in ("compress_shard", "seq2seq_shard"):
             assert (int(resources["gpu"]) > 0) == parse_method(wildcards["slug"]).uses_m1, (rule, wildcards)
     assert gpus["compress_shard"] == {0, 1} and gpus["train_m2"] == {4, 8, 16}
-    for rule in ("corpus_part", "split_shard", "split_manifest", "byte_unigram", "method_manifests",
-                 "train_sentencepiece", "collect_summaries"):
+    for rule in (
+        "corpus_part",
+        "split_shard",
+        "split_manifest",
+        "byte_unigram",
+        "method_manifests",
+        "train_sentencepiece",
+        "collect_summaries",
+    ):
         assert gpus[rule] == {0}, rule
 
 
+# Rules run in the environment Snakemake runs in (docs/RUNNING.md): the one lint that asks every rule
+# for a conda environment or container is expected, and only it.
+SOFTWARE_ENV_LINT = "* Specify a conda environment or container for each rule."
+
+
 def test_lint_is_clean(tmp_path, snakemake_run):
-    """`snakemake --lint` has nothing to say about any rule or snakefile of the workflow."""
+    """`snakemake --lint` has nothing to say about any rule or snakefile of the workflow but that rules
+    declare no software environment."""
     result = snakemake_run(tmp_path, "--lint", "--config", "scale=smoke", timeout=120, check=False)
     out = result.stdout + result.stderr
-    lints = [line for line in out.splitlines() if line.startswith("Lints for")]
-    assert not lints, out[-6000:]
+    findings = [line.strip() for line in out.splitlines() if line.startswith("    * ")]
+    assert findings, out[-6000:]  # the software-environment lint, once per rule
+    assert {f.rstrip(":") for f in findings} == {SOFTWARE_ENV_LINT}, out[-6000:]
+    assert not [line for line in out.splitlines() if line.startswith("Lints for snakefile")], out[-6000:]
+
+
+def test_no_rule_needs_conda(tmp_path, snakemake_run):
+    """`--sdm conda` plans the smoke DAG on a machine without conda: no rule declares an environment to
+    build (each would be built from a copy of its file, where the project cannot be installed)."""
+    result = snakemake_run(tmp_path, "-n", "--sdm", "conda", "--config", "scale=smoke", timeout=120, check=False)
+    out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
-    assert "your workflow is in a good condition" in out, out[-6000:]
+    assert not re.search(r"conda (info|env|environment)", out, re.I), out[-6000:]
 
 
-ANALYSIS_RULES = ("analysis_tables", "analysis_figures", "analysis_audit", "tokens_entropy", "tokens_stability",
-                  "tokens_alignment", "tokens_text_tables")
+ANALYSIS_RULES = (
+    "analysis_tables",
+    "analysis_figures",
+    "analysis_audit",
+    "tokens_entropy",
+    "tokens_stability",
+    "tokens_alignment",
+    "tokens_text_tables",
+)
 CAPTIONS = ROOT / "src" / "nc" / "analysis" / "report"
 # A valid 1x1 PNG: the report embeds each figure as an image.
 ONE_PIXEL_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def planned_outputs(dry_run_output: str, rules: tuple[str, ...]) -> list[str]:
     """Output files of the given rules' jobs, read from a dry run's job listing."""
-    outputs = []
+    outputs: list[str] = []
     for block in re.split(r"^(?=(?:local)?rule \w+:$)", dry_run_output, flags=re.M):
         head = re.match(r"(?:local)?rule (\w+):$", block, re.M)
         files = re.search(r"^    output: (.+)$", block, re.M)

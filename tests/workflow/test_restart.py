@@ -5,6 +5,7 @@ its eval history beside them, so the rerun resumes and publishes the same files,
 uninterrupted run over as many processes. (Over a different number of processes the sums are reduced in
 another order: tests/train/test_distributed.py compares those runs to float tolerance over a few steps.)
 """
+
 from __future__ import annotations
 
 import signal
@@ -16,11 +17,27 @@ import psutil
 import pytest
 
 try:
-    from .restart_workflow import (RUN, TARGET, assert_same_run, checkpoint_steps, history_steps,
-                                   training_processes, wait_for, write_workflow)
+    from .restart_workflow import (
+        RUN,
+        TARGET,
+        assert_same_run,
+        checkpoint_steps,
+        history_steps,
+        training_processes,
+        wait_for,
+        write_workflow,
+    )
 except ImportError:  # tests/workflow is not a package: imported from its own directory
-    from restart_workflow import (RUN, TARGET, assert_same_run, checkpoint_steps, history_steps,
-                                  training_processes, wait_for, write_workflow)
+    from restart_workflow import (  # type: ignore[no-redef]
+        RUN,
+        TARGET,
+        assert_same_run,
+        checkpoint_steps,
+        history_steps,
+        training_processes,
+        wait_for,
+        write_workflow,
+    )
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2", "--nolock"]
@@ -49,8 +66,9 @@ def uninterrupted(tmp_path_factory):
 def stop_mid_run(workdir: Path, signum: int) -> subprocess.CompletedProcess:
     """Start the job under Snakemake, send ``signum`` to its training process(es) once the first scheduled
     checkpoint (step 150 of 600) is on disk, wait for Snakemake."""
-    proc = subprocess.Popen([*SNAKEMAKE, TARGET], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [*SNAKEMAKE, TARGET], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     root = psutil.Process(proc.pid)
     wait_for(lambda: checkpoint_steps(workdir), 300, "the first checkpoint")
     targets = training_processes(root)
@@ -66,8 +84,11 @@ def log_text(workdir: Path) -> str:
     return logs[0].read_text() if logs else ""
 
 
-@pytest.mark.parametrize("signum, tasks", [(signal.SIGTERM, 1), (signal.SIGKILL, 1), (signal.SIGTERM, 2)],
-                         ids=["sigterm", "sigkill", "sigterm-two-processes"])
+@pytest.mark.parametrize(
+    "signum, tasks",
+    [(signal.SIGTERM, 1), (signal.SIGKILL, 1), (signal.SIGTERM, 2)],
+    ids=["sigterm", "sigkill", "sigterm-two-processes"],
+)
 def test_stopped_training_job_resumes_to_the_uninterrupted_result(tmp_path, uninterrupted, signum, tasks):
     workdir = write_workflow(tmp_path / "cut", tasks=tasks)
     stopped = stop_mid_run(workdir, signum)

@@ -10,6 +10,7 @@ profile link, exactly as docs/RUNNING.md documents it:
 Both check that every job really ran as a SLURM batch job: each job's SLURM log file names a job id that
 the controller reports as COMPLETED, and the throwaway rules record the ``SLURM_JOB_ID`` they ran under.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,8 @@ try:
     from .restart_workflow import TARGET, assert_same_run, checkpoint_steps, wait_for, write_workflow
     from .slurm_cluster import SlurmCluster, ensure_installed, unavailable_reason
 except ImportError:  # tests/workflow is not a package: imported from its own directory
-    from restart_workflow import TARGET, assert_same_run, checkpoint_steps, wait_for, write_workflow
-    from slurm_cluster import SlurmCluster, ensure_installed, unavailable_reason
+    from restart_workflow import TARGET, assert_same_run, checkpoint_steps, wait_for, write_workflow  # type: ignore[no-redef]
+    from slurm_cluster import SlurmCluster, ensure_installed, unavailable_reason  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILE = REPO / "profiles" / "slurm"
@@ -36,10 +37,14 @@ pytestmark = [pytest.mark.slurm, pytest.mark.workflow, pytest.mark.xdist_group("
 
 # Fast polling for a cluster on localhost; MinJobAge in the harness stays far above 3x these delays.
 FAST_POLLING = [
-    "--slurm-init-seconds-before-status-checks", "2",
-    "--seconds-between-status-checks", "2",
-    "--max-status-checks-per-second", "10",
-    "--latency-wait", "10",
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--seconds-between-status-checks",
+    "2",
+    "--max-status-checks-per-second",
+    "10",
+    "--latency-wait",
+    "10",
 ]
 
 TWO_RULE_SNAKEFILE = """
@@ -133,8 +138,13 @@ def test_training_job_stopped_by_scancel_resumes_in_its_retry(slurm_cluster, tmp
     """SIGTERM from SLURM (what `--signal=TERM@600` sends before a time limit) mid-run: the job checkpoints and
     fails, the profile's retry resubmits it, and the retry resumes to the uninterrupted run's result."""
     full = write_workflow(tmp_path / "full")
-    done = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", TARGET], cwd=full,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", TARGET],
+        cwd=full,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     workdir = write_workflow(tmp_path / "cut")
     (workdir / "slurm").symlink_to(PROFILE, target_is_directory=True)
@@ -167,10 +177,16 @@ def test_training_job_stopped_by_scancel_resumes_in_its_retry(slurm_cluster, tmp
 def copy_workflow(destination: Path) -> None:
     """Copy the repository's files (tracked and untracked, minus git-ignored ones) to `destination`, so
     the smoke run writes its results/ and .snakemake/ there instead of into the working tree."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if source.is_symlink() or source.is_file():
@@ -198,7 +214,8 @@ SMOKE_GROUPING = ["--group-components", "data=8", "compress=64", "m2=128", "--re
 def test_smoke_dag_through_slurm(slurm_cluster, smoke_workdir):
     # Targets (none here) would go before --config: it takes every following word as a key=value pair.
     result = run_snakemake(
-        slurm_cluster, smoke_workdir,
+        slurm_cluster,
+        smoke_workdir,
         ["--profile", "slurm", "--config", "scale=smoke", *SMOKE_GROUPING, *FAST_POLLING],
         timeout_s=2400,
     )

@@ -1,4 +1,5 @@
 """The SLURM profile without a cluster: how Snakemake resolves and expands it (dry runs only)."""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,11 @@ def dry_run_resources(tmp_path: Path, target: str, **env_overrides: str) -> str:
     env.update(env_overrides)
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--profile", "slurm", "--dry-run", target],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = [line.strip() for line in (result.stdout + result.stderr).splitlines()]

@@ -1,4 +1,5 @@
 """The whole smoke DAG end to end, then a partial rerun that only redoes what was deleted."""
+
 import pytest
 
 # One worker runs both tests, so the module-scoped smoke run happens once.
@@ -33,8 +34,10 @@ def test_smoke_dag_builds_every_output(smoke_dir, snakemake_run):
             found = [p for p in (results / "tables").glob(f"table{number:02d}_*{suffix}") if p.stat().st_size > 0]
             assert found, f"table {number} ({suffix}) is missing"
     assert (results / "tables" / "welch_tests.csv").stat().st_size > 0
-    assert "Verdict" in (results / "audit" / "report.md").read_text() or "verdict" in (
-        results / "audit" / "report.md").read_text()
+    assert (
+        "Verdict" in (results / "audit" / "report.md").read_text()
+        or "verdict" in (results / "audit" / "report.md").read_text()
+    )
     assert not list(results.rglob("*.tmp")) and not list(results.rglob(".*.tmp"))
     # Nothing left to do: every target of `rule all` exists and is up to date.
     dry = snakemake_run(smoke_dir, "-n", "--config", "scale=smoke", timeout=300)

@@ -1,4 +1,5 @@
 """Job set-up imported by every workflow script: logging to the rule's log file, JAX's compile cache."""
+
 from nc.pipeline.runtime import setup_job
 
 

@@ -1,5 +1,7 @@
 """Rule byte_unigram: StaticAC's byte counts of M1's training split."""
+
 from _log import setup
+
 from nc.pipeline.steps import byte_unigram
 
 setup(snakemake)

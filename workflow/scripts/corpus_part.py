@@ -1,5 +1,7 @@
 """Rule corpus_part: one group of corpus json.gz files -> an example shard in stream order."""
+
 from _log import setup
+
 from nc.pipeline.steps import corpus_part
 
 setup(snakemake)

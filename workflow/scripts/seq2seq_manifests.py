@@ -1,5 +1,7 @@
 """Rule seq2seq_manifests: one manifest per Table 5 task over its shards of a split."""
+
 from _log import setup
+
 from nc.pipeline.steps import seq2seq_manifests
 
 setup(snakemake)

@@ -1,5 +1,7 @@
 """Rule split_manifest: the manifest of a split's shards."""
+
 from _log import setup
+
 from nc.pipeline.steps import split_manifest
 
 setup(snakemake)

@@ -1,5 +1,7 @@
 """Rule split_shard: one shard of a shuffled split, gathered from every corpus part."""
+
 from _log import setup
+
 from nc.pipeline.steps import split_shard
 
 setup(snakemake)

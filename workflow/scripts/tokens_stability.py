@@ -1,14 +1,23 @@
 """Rule tokens_stability: Figure 8 (see nc.analysis.stability)."""
+
 from pathlib import Path
 
 from _log import setup
+
 from nc.analysis.stability import run_stability_analysis
 
-sm = snakemake  # noqa: F821 (injected by Snakemake)
+sm = snakemake
 setup(sm)
 opts = sm.params.options
 run_stability_analysis(
-    valid_path=sm.input.valid, sp_model=sm.input.spm, m1_dir=Path(sm.input.m1).parent, methods=opts.stability_methods,
-    num_words=opts.prefix_words, num_sentences=opts.stability_sentences, seed=opts.seed,
-    hist_table=sm.output.hist[0], summary_table=sm.output.summary[0], figure=Path(sm.output.figure[0]).with_suffix(""),
+    valid_path=sm.input.valid,
+    sp_model=sm.input.spm,
+    m1_dir=Path(sm.input.m1).parent,
+    methods=opts.stability_methods,
+    num_words=opts.prefix_words,
+    num_sentences=opts.stability_sentences,
+    seed=opts.seed,
+    hist_table=sm.output.hist[0],
+    summary_table=sm.output.summary[0],
+    figure=Path(sm.output.figure[0]).with_suffix(""),
 )

@@ -7,11 +7,12 @@ are the coder's termination and zero padding. A byte contributes to every token 
 that adds no bits is decodable from the bits already written, so it belongs to the token holding
 the last of them (bit ``end[i-1] - 1``; token 1 when the window is still empty).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -81,7 +82,7 @@ def tokens_of_spans(bit_spans: np.ndarray, window_bits: int, token_bits: int) ->
 def align_windows(
     text: bytes,
     tokens: np.ndarray,
-    window_starts: Sequence[int],
+    window_starts: Sequence[int] | np.ndarray,
     byte_bit_ends: np.ndarray,
     *,
     window_bits: int,
@@ -102,11 +103,17 @@ def align_windows(
     for w in range(len(starts) - 1):
         lo, hi = starts[w], starts[w + 1]
         spans = byte_bit_spans(np.asarray(byte_bit_ends[lo:hi]), window_bits)
-        out.append(WindowAlignment(
-            byte_start=lo, text=bytes(text[lo:hi]), bit_spans=spans, tokens=tokens[w * k : (w + 1) * k],
-            token_of_byte=tokens_of_spans(spans, window_bits, token_bits),
-            window_bits=window_bits, token_bits=token_bits,
-        ))
+        out.append(
+            WindowAlignment(
+                byte_start=lo,
+                text=bytes(text[lo:hi]),
+                bit_spans=spans,
+                tokens=tokens[w * k : (w + 1) * k],
+                token_of_byte=tokens_of_spans(spans, window_bits, token_bits),
+                window_bits=window_bits,
+                token_bits=token_bits,
+            )
+        )
     return out
 
 
@@ -142,31 +149,64 @@ def plot_alignment(windows: Sequence[WindowAlignment], bits: np.ndarray, *, titl
         k = len(win.tokens)
         for t in range(k):
             ax.add_patch(Rectangle((x0 + t * win.token_bits, 2.2), win.token_bits, 0.7, fill=False, lw=1.2))
-            ax.text(x0 + (t + 0.5) * win.token_bits, 2.55, str(int(win.tokens[t])), ha="center", va="center", fontsize=8)
+            ax.text(
+                x0 + (t + 0.5) * win.token_bits, 2.55, str(int(win.tokens[t])), ha="center", va="center", fontsize=8
+            )
         for b in range(width):
-            ax.text(x0 + b + 0.5, 1.6, str(int(bits[w * width + b])), ha="center", va="center", fontsize=6,
-                    family="monospace", color="black" if b < (win.bit_spans[-1, 1] if len(win.text) else 0) else "0.6")
+            ax.text(
+                x0 + b + 0.5,
+                1.6,
+                str(int(bits[w * width + b])),
+                ha="center",
+                va="center",
+                fontsize=6,
+                family="monospace",
+                color="black" if b < (win.bit_spans[-1, 1] if len(win.text) else 0) else "0.6",
+            )
         ax.add_patch(Rectangle((x0, 1.3), width, 0.6, fill=False, lw=0.6, color="0.4"))
         n = len(win.text)
         for i, (byte, role) in enumerate(zip(win.text, win.roles())):
             cx = x0 + (i + 0.5) * width / max(n, 1)
             colour = ROLE_COLOURS.get(role, ROLE_COLOURS["other"])
-            ax.text(cx, 0.2, _glyph(byte), ha="center", va="center", fontsize=9, family="monospace",
-                    color="white", bbox=dict(boxstyle="round,pad=0.2", fc=colour, ec="none"))
+            ax.text(
+                cx,
+                0.2,
+                _glyph(byte),
+                ha="center",
+                va="center",
+                fontsize=9,
+                family="monospace",
+                color="white",
+                bbox=dict(boxstyle="round,pad=0.2", fc=colour, ec="none"),
+            )
             s, e = win.bit_spans[i]
             ax.plot([cx, x0 + (s + e) / 2], [0.45, 1.3], color=colour, lw=0.7, alpha=0.8)
     ax.set_xlim(-0.5, len(windows) * (width + gap))
     ax.set_ylim(-0.3, 3.1)
     ax.axis("off")
-    ax.legend(handles=[Patch(color=ROLE_COLOURS[r], label=f"{r} token" if r != "both" else "both tokens")
-                       for r in ("first", "second", "both")], loc="upper center", bbox_to_anchor=(0.5, -0.02),
-              ncol=3, fontsize=8, frameon=False)
+    ax.legend(
+        handles=[
+            Patch(color=ROLE_COLOURS[r], label=f"{r} token" if r != "both" else "both tokens")
+            for r in ("first", "second", "both")
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=3,
+        fontsize=8,
+        frameon=False,
+    )
     ax.set_title(title, fontsize=10)
     return fig
 
 
-def run_alignment_figure(*, valid_path: str | Path, m1_dir: str | Path, num_windows: int, figure: str | Path,
-                         method_label: str = "EqualInfoAC[b=16;v=256]") -> float:
+def run_alignment_figure(
+    *,
+    valid_path: str | Path,
+    m1_dir: str | Path,
+    num_windows: int,
+    figure: str | Path,
+    method_label: str = "EqualInfoAC[b=16;v=256]",
+) -> float:
     """Figure 9 for the first validation example; returns the share of its drawn windows with a split byte."""
     from nc.analysis.token_text import save_figure
     from nc.coding import encode_examples, tokens_to_bits
@@ -178,13 +218,23 @@ def run_alignment_figure(*, valid_path: str | Path, m1_dir: str | Path, num_wind
     examples = ExampleSplit(valid_path).read(0, 1)
     if not examples:
         raise ValueError(f"{valid_path}: no validation examples")
-    k = method.window_bits // method.token_bits
-    (enc,) = encode_examples([examples[0]], method, load_probability_source(m1_dir),
-                             max_tokens=num_windows * k, return_symbol_bits=True)
-    ends = window_relative_bit_ends(enc, method.window_bits)
-    windows = align_windows(examples[0][: enc.num_bytes], enc.tokens, enc.window_starts, ends,
-                            window_bits=method.window_bits, token_bits=method.token_bits)[:num_windows]
-    bits = tokens_to_bits(enc.tokens, method.token_bits, len(enc.tokens) * method.token_bits)
+    window_bits, token_bits = method.fixed_window_bits, method.fixed_token_bits
+    k = window_bits // token_bits
+    (enc,) = encode_examples(
+        [examples[0]], method, load_probability_source(m1_dir), max_tokens=num_windows * k, return_symbol_bits=True
+    )
+    if enc.window_starts is None:
+        raise ValueError(f"{method.label}: the encoding records no window starts")
+    ends = window_relative_bit_ends(enc, window_bits)
+    windows = align_windows(
+        examples[0][: enc.num_bytes],
+        enc.tokens,
+        enc.window_starts,
+        ends,
+        window_bits=window_bits,
+        token_bits=token_bits,
+    )[:num_windows]
+    bits = tokens_to_bits(enc.tokens, token_bits, len(enc.tokens) * token_bits)
     save_figure(plot_alignment(windows, bits, title=f"Character / bit / token alignment, {method.label}"), figure)
     return split_byte_fraction(windows)
 

@@ -5,6 +5,7 @@
 the token-level analyses beside the paper's statements, and provenance (config hash, git commit,
 package versions, SHA-256 of the input data files).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,9 +13,9 @@ import hashlib
 import json
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -26,27 +27,43 @@ from .names import FIGURE_TITLES, TABLE_TITLES
 from .options import AnalysisOptions
 from .tables import paper_value_tables
 
-PACKAGES = ("nc", "numpy", "pandas", "scipy", "jax", "flax", "optax", "sentencepiece", "snakemake", "matplotlib",
-            "seaborn", "numba")
+PACKAGES = (
+    "nc",
+    "numpy",
+    "pandas",
+    "scipy",
+    "jax",
+    "flax",
+    "optax",
+    "sentencepiece",
+    "snakemake",
+    "matplotlib",
+    "seaborn",
+    "numba",
+)
 # Which table holds the numbers behind each figure.
 FIGURE_DATA = {
-    "fig03_scaling": "table15_fig3_values", "fig04_bytes_per_step": "table15_fig3_values",
-    "fig05_window_sizes": "table16_fig5_values", "fig06_vocab_size": "table15_fig3_values",
-    "fig10_position_accuracy": "evals.csv (acc_pos_*)", "fig12_m1_reset": "table09_m1_reset",
+    "fig03_scaling": "table15_fig3_values",
+    "fig04_bytes_per_step": "table15_fig3_values",
+    "fig05_window_sizes": "table16_fig5_values",
+    "fig06_vocab_size": "table15_fig3_values",
+    "fig10_position_accuracy": "evals.csv (acc_pos_*)",
+    "fig12_m1_reset": "table09_m1_reset",
     "fig13_spelling": "fig13_spelling",
-    "fig14_delay": "table17_fig14_values", "fig15_scaled_data": "table13_scaled_data",
+    "fig14_delay": "table17_fig14_values",
+    "fig15_scaled_data": "table13_scaled_data",
 }
 # The paper's statements that the token-level analyses (files named by their stem prefix) speak to.
 TOKEN_STATEMENTS = {
     "fig08": "Figure 8: a one-word prefix barely changes SentencePiece tokens; AC changes the most; EqualInfoAC "
-             "falls in between.",
+    "falls in between.",
     "fig11": "Figure 11: as the bitstream is grouped into larger units the distribution moves away from uniform; "
-             "AC output is nearly indistinguishable from random bits, other compressors leave patterns.",
+    "AC output is nearly indistinguishable from random bits, other compressors leave patterns.",
     "fig16": "Figure 16: noise in the entropy estimate grows with the segment length n.",
     "table07": "Table 7: SentencePiece maps a word to the same tokens every time; EqualInfoAC[b=16;v=65k] does not.",
     "table08": "Table 8: window-initial tokens have stable token-to-text mappings, non-initial ones do not.",
     "table14": "Appendix D.8: with EqualInfoAC[b=16;v=65k] 34.5% of attested tokens appear more than once; with "
-               "v=256 every token value repeats at both window positions.",
+    "v=256 every token value repeats at both window positions.",
 }
 SCALE_NOTE = (
     "Scales `smoke` and `tiny` train models thousands of times smaller than the paper's on a small corpus: "
@@ -73,10 +90,16 @@ def config_hash(config: Mapping) -> str:
 def git_commit(repo_dir: str | os.PathLike = ".") -> str:
     """The checked-out commit (with ``+dirty`` when tracked files changed), or "not a git checkout"."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo_dir, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo_dir,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo_dir, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo_dir,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return commit + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "not a git checkout"
@@ -105,12 +128,19 @@ def training_devices(runs: pd.DataFrame) -> list[dict]:
     return counts.to_dict("records")
 
 
-def provenance(config: Mapping, data_files: Sequence[str | os.PathLike], repo_dir: str | os.PathLike = ".",
-               devices: Sequence[Mapping] = ()) -> dict:
-    return {"config_sha256": config_hash(config), "git_commit": git_commit(repo_dir),
-            "packages": package_versions(),
-            "data_files": {str(p): sha256_file(p) for p in data_files},
-            "devices": list(devices)}
+def provenance(
+    config: Mapping,
+    data_files: Sequence[str | os.PathLike],
+    repo_dir: str | os.PathLike = ".",
+    devices: Sequence[Mapping] = (),
+) -> dict:
+    return {
+        "config_sha256": config_hash(config),
+        "git_commit": git_commit(repo_dir),
+        "packages": package_versions(),
+        "data_files": {str(p): sha256_file(p) for p in data_files},
+        "devices": list(devices),
+    }
 
 
 def with_differences(df: pd.DataFrame) -> pd.DataFrame:
@@ -131,13 +161,18 @@ VERDICT_NOTE = (
     "numbers exist but do not decide (within noise, or a premise of the comparison is unmet: the learners "
     "do not beat their unigram baselines, GZip does not compress, M2 is no stronger than M1); *not testable*: "
     "the runs are missing. `python -m nc.analysis.audit --paper-values` runs the same predicates on the "
-    "paper's own published numbers.")
+    "paper's own published numbers."
+)
 
 
 def _claims_section(claims: pd.DataFrame) -> list[str]:
     counts = verdict_counts(claims)
-    lines = ["## Claims of the paper", "", VERDICT_NOTE + " "
-             + ", ".join(f"**{counts[v]}** {v}" for v in VERDICTS) + ".", ""]
+    lines = [
+        "## Claims of the paper",
+        "",
+        VERDICT_NOTE + " " + ", ".join(f"**{counts[v]}** {v}" for v in VERDICTS) + ".",
+        "",
+    ]
     shown = claims[["id", "statement", "source", "verdict", "detail"]]
     return lines + [dataframe_to_markdown(shown), ""]
 
@@ -148,7 +183,8 @@ FINDINGS_NOTE = (
     "first symbol count that reproduces it). The encoder checks that rule on every window; `rule_exception_rate` "
     "is the share of windows where the rule alone decodes the wrong number of bytes, which nc stores as side "
     "information (window index, symbol count) so decoding is exact; `side_info_bits_per_example` is the cost of "
-    "all side information (example length, context ladder, exceptions) per validation example, in bits.")
+    "all side information (example length, context ladder, exceptions) per validation example, in bits."
+)
 
 
 def project_findings(compression: pd.DataFrame) -> pd.DataFrame:
@@ -185,36 +221,83 @@ def _token_section(token_tables: Mapping[str, str | os.PathLike], max_rows: int)
     return lines
 
 
-def render_report(*, scale: str, tables: Mapping[str, pd.DataFrame], claims: pd.DataFrame,
-                  prov: Mapping, token_tables: Mapping[str, str | os.PathLike], figures_rel: str = "../figures",
-                  max_token_rows: int = 40, findings: pd.DataFrame | None = None) -> str:
+def render_report(
+    *,
+    scale: str,
+    tables: Mapping[str, pd.DataFrame],
+    claims: pd.DataFrame,
+    prov: Mapping,
+    token_tables: Mapping[str, str | os.PathLike],
+    figures_rel: str = "../figures",
+    max_token_rows: int = 40,
+    findings: pd.DataFrame | None = None,
+) -> str:
     """The audit as Markdown text."""
-    lines = [f"# Reproduction audit — scale `{scale}`", "",
-             "Reproduction of *Training LLMs over Neurally Compressed Text* (Lester et al., TMLR 2024).", "",
-             f"> {SCALE_NOTE}", ""]
+    lines = [
+        f"# Reproduction audit — scale `{scale}`",
+        "",
+        "Reproduction of *Training LLMs over Neurally Compressed Text* (Lester et al., TMLR 2024).",
+        "",
+        f"> {SCALE_NOTE}",
+        "",
+    ]
     lines += _claims_section(claims)
     lines += _findings_section(findings if findings is not None else pd.DataFrame())
-    lines += ["## Tables", "", "Columns: reproduced value `x`, the paper's `paper_x`, and `diff_x = x - paper_x`. "
-              "Reproduced sizes map onto the paper's sizes by rank (column `paper_size`).", ""]
+    lines += [
+        "## Tables",
+        "",
+        "Columns: reproduced value `x`, the paper's `paper_x`, and `diff_x = x - paper_x`. "
+        "Reproduced sizes map onto the paper's sizes by rank (column `paper_size`).",
+        "",
+    ]
     for name, df in tables.items():
-        lines += [f"### {TABLE_TITLES.get(name, name)}", "", f"`tables/{name}.csv`", "",
-                  dataframe_to_markdown(with_differences(df)), ""]
+        lines += [
+            f"### {TABLE_TITLES.get(name, name)}",
+            "",
+            f"`tables/{name}.csv`",
+            "",
+            dataframe_to_markdown(with_differences(df)),
+            "",
+        ]
     lines += ["## Figures", ""]
     for name, title in FIGURE_TITLES.items():
-        lines += [f"### {title}", "", f"![{title}]({figures_rel}/{name}.png)", "",
-                  f"Numbers: {FIGURE_DATA[name]}. Files: `figures/{name}.pdf`, `figures/{name}.png`.", ""]
+        lines += [
+            f"### {title}",
+            "",
+            f"![{title}]({figures_rel}/{name}.png)",
+            "",
+            f"Numbers: {FIGURE_DATA[name]}. Files: `figures/{name}.pdf`, `figures/{name}.png`.",
+            "",
+        ]
     lines += _token_section(token_tables, max_token_rows)
-    lines += ["## Provenance", "", f"- configuration SHA-256: `{prov['config_sha256']}`",
-              f"- git commit: `{prov['git_commit']}`", "", "| package | version |", "|---|---|"]
+    lines += [
+        "## Provenance",
+        "",
+        f"- configuration SHA-256: `{prov['config_sha256']}`",
+        f"- git commit: `{prov['git_commit']}`",
+        "",
+        "| package | version |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v} |" for k, v in prov["packages"].items()]
-    lines += ["", "| backend | device kind | devices | processes | jax | jaxlib | M2 runs |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {d['backend']} | {d['device_kind']} | {d['device_count']} | {d['process_count']} | "
-              f"{d['jax_version']} | {d['jaxlib_version']} | {d['runs']} |" for d in prov.get("devices", [])] \
-        or ["| (no runs) | | | | | | |"]
+    lines += [
+        "",
+        "| backend | device kind | devices | processes | jax | jaxlib | M2 runs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {d['backend']} | {d['device_kind']} | {d['device_count']} | {d['process_count']} | "
+        f"{d['jax_version']} | {d['jaxlib_version']} | {d['runs']} |"
+        for d in prov.get("devices", [])
+    ] or ["| (no runs) | | | | | | |"]
     lines += ["", "| input data file | SHA-256 |", "|---|---|"]
     lines += [f"| `{k}` | `{v}` |" for k, v in prov["data_files"].items()] or ["| (none) | |"]
-    lines += ["", f"HTML version: `snakemake --config scale={scale} --report results/{scale}/audit/report.html` "
-              "(after the workflow has run).", ""]
+    lines += [
+        "",
+        f"HTML version: `snakemake --config scale={scale} --report results/{scale}/audit/report.html` "
+        "(after the workflow has run).",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -227,11 +310,16 @@ def paper_value_claims(options: AnalysisOptions | None = None) -> pd.DataFrame:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nc.analysis.audit", description=(
-        "Judge the paper's claims. --paper-values: on the paper's own published numbers (a check of the "
-        "predicates: every claim whose evidence the paper publishes should hold)."))
-    parser.add_argument("--paper-values", action="store_true", required=True,
-                        help="judge the claims on the numbers the paper publishes")
+    parser = argparse.ArgumentParser(
+        prog="python -m nc.analysis.audit",
+        description=(
+            "Judge the paper's claims. --paper-values: on the paper's own published numbers (a check of the "
+            "predicates: every claim whose evidence the paper publishes should hold)."
+        ),
+    )
+    parser.add_argument(
+        "--paper-values", action="store_true", required=True, help="judge the claims on the numbers the paper publishes"
+    )
     parser.add_argument("--csv", help="also write the verdicts to this CSV file")
     args = parser.parse_args(argv)
     claims = paper_value_claims()
@@ -244,17 +332,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if counts["does not hold"] == 0 and counts["inconclusive"] == 0 else 1
 
 
-def write_audit_report(path: str | os.PathLike, *, scale: str, tables: Mapping[str, pd.DataFrame],
-                       positions: pd.DataFrame, options: AnalysisOptions, config: Mapping,
-                       data_files: Sequence[str | os.PathLike] = (),
-                       token_tables: Mapping[str, str | os.PathLike] | None = None,
-                       claims_csv: str | os.PathLike | None = None, repo_dir: str | os.PathLike = ".",
-                       devices: Sequence[Mapping] = (), findings: pd.DataFrame | None = None) -> pd.DataFrame:
+def write_audit_report(
+    path: str | os.PathLike,
+    *,
+    scale: str,
+    tables: Mapping[str, pd.DataFrame],
+    positions: pd.DataFrame,
+    options: AnalysisOptions,
+    config: Mapping,
+    data_files: Sequence[str | os.PathLike] = (),
+    token_tables: Mapping[str, str | os.PathLike] | None = None,
+    claims_csv: str | os.PathLike | None = None,
+    repo_dir: str | os.PathLike = ".",
+    devices: Sequence[Mapping] = (),
+    findings: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Evaluate the claims and write the audit to ``path`` (and the verdicts to ``claims_csv``);
     ``devices``: what the runs trained on (``training_devices``); ``findings``: ``project_findings``."""
     claims = evaluate_claims(Evidence(tables=tables, positions=positions, tolerances=options.tolerances), CLAIMS)
-    text = render_report(scale=scale, tables=tables, claims=claims, prov=provenance(config, data_files, repo_dir, devices),
-                         token_tables=dict(token_tables or {}), findings=findings)
+    text = render_report(
+        scale=scale,
+        tables=tables,
+        claims=claims,
+        prov=provenance(config, data_files, repo_dir, devices),
+        token_tables=dict(token_tables or {}),
+        findings=findings,
+    )
     write_text(path, text)
     if claims_csv is not None:
         write_text(claims_csv, claims.to_csv(index=False))

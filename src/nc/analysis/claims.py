@@ -13,10 +13,11 @@ are decided beyond ``ratio_resolution_relative``; per-position accuracies use th
 error of their evaluation tokens; seed variances a chi-square bound. The claims judge orderings and
 trends, not absolute numbers, so they are meaningful at every scale where the models learn.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,7 @@ class Missing(Exception):
 
 # ------------------------------------------------------------------------------------------ decisions
 
+
 def decide(outcomes: Iterable[bool | None]) -> bool | None:
     """All of ``outcomes``: False if any is False, None if any is undecided, else True."""
     outcomes = list(outcomes)
@@ -120,6 +122,7 @@ def verdict(outcome: bool | None, detail: str, undecided: str = "within noise") 
 
 # ------------------------------------------------------------------------------------------ reading tables
 
+
 def _series(df: pd.DataFrame, label: str, value: str = "bits_per_byte") -> pd.DataFrame:
     """``value`` and its ``noise`` (0 where the table has none) of ``label`` per trained size, ordered by
     model size."""
@@ -129,8 +132,10 @@ def _series(df: pd.DataFrame, label: str, value: str = "bits_per_byte") -> pd.Da
     noise = sel["bits_per_byte_noise"] if "bits_per_byte_noise" in sel.columns else pd.Series(0.0, index=sel.index)
     if value == "bits_per_token":  # bits/token = bits/byte x bytes/token
         noise = noise * sel["compression_ratio"].astype(float)
-    out = pd.DataFrame({"value": sel[value].astype(float).to_numpy(),
-                        "noise": noise.astype(float).fillna(0.0).to_numpy()}, index=sel["size"].to_numpy())
+    out = pd.DataFrame(
+        {"value": sel[value].astype(float).to_numpy(), "noise": noise.astype(float).fillna(0.0).to_numpy()},
+        index=sel["size"].to_numpy(),
+    )
     return out.loc[sorted(out.index, key=lambda z: model_size(z).nominal_params)]
 
 
@@ -176,6 +181,7 @@ def _majority(outcomes: list[bool | None]) -> bool | None:
 
 # ------------------------------------------------------------------------------------------ premises
 
+
 def learners_learn(ev: Evidence) -> tuple[bool | None, str]:
     """Premise of every claim about trained M2s: Bytes and SentencePiece, at their best size, beat their
     unigram baselines (Table 3) by ``learned_margin_relative``."""
@@ -204,8 +210,9 @@ def gzip_compresses(ev: Evidence) -> tuple[bool, str]:
     if not np.isfinite(ratio):
         raise Missing("no compression stats of GZip[v=256]")
     ok = bool(ratio > 1 + ev.tolerances["ratio_resolution_relative"])
-    return ok, f"GZip[v=256] compression ratio {ratio:.2f}" + ("" if ok else " (GZip expands these examples: "
-                                                                         "longer examples are needed)")
+    return ok, f"GZip[v=256] compression ratio {ratio:.2f}" + (
+        "" if ok else " (GZip expands these examples: longer examples are needed)"
+    )
 
 
 def _gzip_premise(ev: Evidence) -> Verdict | None:
@@ -222,6 +229,7 @@ def _m2_beats_m1(ev: Evidence, series: pd.DataFrame, size) -> tuple[bool | None,
 
 
 # ------------------------------------------------------------------------------------------ predicates
+
 
 def _unlearnable(ev: Evidence, labels) -> Verdict:
     t15, tol = ev.tables["table15_fig3_values"], ev.tolerances["uniform_relative"]
@@ -247,23 +255,29 @@ def _learns(ev, label) -> tuple[bool | None, str]:
     t15, margin = ev.tables["table15_fig3_values"], ev.tolerances["learned_margin_relative"]
     s, uni = _series(t15, label), _uniform(t15, label)
     last = s.iloc[-1]
-    return (below(last.value, last.noise, uni * (1 - margin), ev.z),
-            f"{label} at {s.index[-1]}: {last.value:.3f}±{last.noise:.3f} vs uniform {uni:.3f}")
+    return (
+        below(last.value, last.noise, uni * (1 - margin), ev.z),
+        f"{label} at {s.index[-1]}: {last.value:.3f}±{last.noise:.3f} vs uniform {uni:.3f}",
+    )
 
 
 def eqinfo_learns(ev):
     results = [_learns(ev, l) for l in ("EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]")]
     margin = ev.tolerances["learned_margin_relative"]
-    return verdict(decide(r[0] for r in results), f"largest size at least {margin:.0%} below uniform? "
-                   + "; ".join(r[1] for r in results))
+    return verdict(
+        decide(r[0] for r in results),
+        f"largest size at least {margin:.0%} below uniform? " + "; ".join(r[1] for r in results),
+    )
 
 
 def eqinfo65k_beats_bytes(ev):
     t15 = ev.tables["table15_fig3_values"]
     eq, by = _series(t15, "EqualInfoAC[b=16;v=65k]"), _series(t15, "Bytes")
     common = _common(eq, by, "EqualInfoAC[b=16;v=65k] and Bytes")
-    return verdict(decide(_less_at(eq, by, common, ev.z)),
-                   f"EqualInfoAC[b=16;v=65k] {_fmt(eq.loc[common])}; Bytes {_fmt(by.loc[common])}")
+    return verdict(
+        decide(_less_at(eq, by, common, ev.z)),
+        f"EqualInfoAC[b=16;v=65k] {_fmt(eq.loc[common])}; Bytes {_fmt(by.loc[common])}",
+    )
 
 
 def _best_is_sentencepiece(ev: Evidence, table: pd.DataFrame) -> tuple[bool | None, str]:
@@ -276,7 +290,8 @@ def _best_is_sentencepiece(ev: Evidence, table: pd.DataFrame) -> tuple[bool | No
             others[label] = _series(table, label)
         except Missing:
             pass
-    outcomes, details = [], []
+    outcomes: list[bool | None] = []
+    details: list[str] = []
     for size in sp.index:
         premise, premise_detail = _m2_beats_m1(ev, sp, size)
         rivals = {l: s for l, s in others.items() if size in s.index}
@@ -285,11 +300,17 @@ def _best_is_sentencepiece(ev: Evidence, table: pd.DataFrame) -> tuple[bool | No
             outcomes.append(None)
             details.append(f"{size}: premise unmet ({premise_detail}: M2 is no stronger than M1 here)")
             continue
-        outcome = decide(less(sp.loc[size, "value"], sp.loc[size, "noise"], s.loc[size, "value"], s.loc[size, "noise"],
-                              ev.z) for s in rivals.values())
+        outcome = decide(
+            less(sp.loc[size, "value"], sp.loc[size, "noise"], s.loc[size, "value"], s.loc[size, "noise"], ev.z)
+            for s in rivals.values()
+        )
         outcomes.append(outcome)
-        details.append(f"{size}: SentencePiece {sp.loc[size, 'value']:.3f}±{sp.loc[size, 'noise']:.3f}, next best "
-                       f"{best} {rivals[best].loc[size, 'value']:.3f}" if best else f"{size}: no rival")
+        details.append(
+            f"{size}: SentencePiece {sp.loc[size, 'value']:.3f}±{sp.loc[size, 'noise']:.3f}, next best "
+            f"{best} {rivals[best].loc[size, 'value']:.3f}"
+            if best
+            else f"{size}: no rival"
+        )
     return decide(outcomes), "; ".join(details)
 
 
@@ -307,8 +328,11 @@ def sp_gap_narrows(ev):
     gap = eq.loc[common, "value"] - sp.loc[common, "value"]
     gap_noise = np.hypot(eq.loc[common, "noise"], sp.loc[common, "noise"])
     outcome = less(gap.iloc[-1], gap_noise.iloc[-1], gap.iloc[0], gap_noise.iloc[0], ev.z)
-    return verdict(outcome, "EqualInfoAC[b=16;v=65k] - SentencePiece: "
-                   + ", ".join(f"{k}: {g:.3f}±{n:.3f}" for k, g, n in zip(common, gap, gap_noise)))
+    return verdict(
+        outcome,
+        "EqualInfoAC[b=16;v=65k] - SentencePiece: "
+        + ", ".join(f"{k}: {g:.3f}±{n:.3f}" for k, g, n in zip(common, gap, gap_noise)),
+    )
 
 
 def eqinfo65k_fewer_steps(ev):
@@ -316,9 +340,11 @@ def eqinfo65k_fewer_steps(ev):
     if not {"EqualInfoAC[b=16;v=65k]", "SentencePiece"} <= set(ratios.index):
         raise Missing("compression stats of EqualInfoAC[b=16;v=65k] or SentencePiece missing")
     eq, sp = ratios["EqualInfoAC[b=16;v=65k]"], ratios["SentencePiece"]
-    return verdict(ratio_less(sp, eq, ev.tolerances["ratio_resolution_relative"]),
-                   f"bytes/token: EqualInfoAC[b=16;v=65k] {eq:.2f}, SentencePiece {sp:.2f} "
-                   f"(SentencePiece sequences {eq / sp - 1:.0%} longer)")
+    return verdict(
+        ratio_less(sp, eq, ev.tolerances["ratio_resolution_relative"]),
+        f"bytes/token: EqualInfoAC[b=16;v=65k] {eq:.2f}, SentencePiece {sp:.2f} "
+        f"(SentencePiece sequences {eq / sp - 1:.0%} longer)",
+    )
 
 
 def gzip_learns(ev):
@@ -336,8 +362,10 @@ def gzip_not_competitive(ev):
     t15 = ev.tables["table15_fig3_values"]
     gz, ac = _series(t15, "GZip[v=256]"), _series(t15, "AC[v=256]")
     common = _common(gz, ac, "GZip[v=256] and AC[v=256]")
-    return verdict(decide(_less_at(ac, gz, common, ev.z)),
-                   f"GZip[v=256] {_fmt(gz.loc[common])}; AC[v=256] (about M1's bits/byte) {_fmt(ac.loc[common])}")
+    return verdict(
+        decide(_less_at(ac, gz, common, ev.z)),
+        f"GZip[v=256] {_fmt(gz.loc[common])}; AC[v=256] (about M1's bits/byte) {_fmt(ac.loc[common])}",
+    )
 
 
 def _improves(s: pd.DataFrame, z: float) -> bool | None:
@@ -351,7 +379,8 @@ def _improves(s: pd.DataFrame, z: float) -> bool | None:
 def learners_improve_with_scale(ev):
     t15 = ev.tables["table15_fig3_values"]
     gzip_ok, gzip_detail = gzip_compresses(ev)
-    outcomes, details = [], []
+    outcomes: list[bool | None] = []
+    details: list[str] = []
     for label in ("Bytes", "SentencePiece", "EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]", "GZip[v=256]"):
         s = _series(t15, label)
         if len(s) < 2:
@@ -362,8 +391,10 @@ def learners_improve_with_scale(ev):
             continue
         outcomes.append(_improves(s, ev.z))
         details.append(f"{label} {_fmt(s)}")
-    return verdict(decide(outcomes), "no size worse than the one before and the largest better than the smallest? "
-                   + "; ".join(details))
+    return verdict(
+        decide(outcomes),
+        "no size worse than the one before and the largest better than the smallest? " + "; ".join(details),
+    )
 
 
 def _windows_at(ev, value: str, vocab: str) -> dict[int, pd.DataFrame]:
@@ -388,8 +419,16 @@ def shorter_windows_bits_per_token(ev):
         table = _windows_at(ev, "bits_per_token", vocab)
         bs = sorted(table)
         for size in table[bs[0]].index:
-            outcomes += [less(table[a].loc[size, "value"], table[a].loc[size, "noise"], table[b].loc[size, "value"],
-                              table[b].loc[size, "noise"], ev.z) for a, b in zip(bs[:-1], bs[1:])]
+            outcomes += [
+                less(
+                    table[a].loc[size, "value"],
+                    table[a].loc[size, "noise"],
+                    table[b].loc[size, "value"],
+                    table[b].loc[size, "noise"],
+                    ev.z,
+                )
+                for a, b in zip(bs[:-1], bs[1:])
+            ]
             details.append(f"v={vocab} {size}: " + " < ".join(f"b{b}={table[b].loc[size, 'value']:.2f}" for b in bs))
     return verdict(decide(outcomes), "bits/token increases with b at every size? " + " | ".join(details))
 
@@ -401,8 +440,13 @@ def b16_best_bits_per_byte(ev):
     per_size, details = [], []
     for size in table[16].index:
         b16 = table[16].loc[size]
-        per_size.append(decide(less(b16.value, b16.noise, t.loc[size, "value"], t.loc[size, "noise"], ev.z)
-                               for b, t in table.items() if b != 16))
+        per_size.append(
+            decide(
+                less(b16.value, b16.noise, t.loc[size, "value"], t.loc[size, "noise"], ev.z)
+                for b, t in table.items()
+                if b != 16
+            )
+        )
         best = min(table, key=lambda b: table[b].loc[size, "value"])
         details.append(f"{size}: best b={best}, b16 {b16.value:.3f}±{b16.noise:.3f}")
     return verdict(_majority(per_size), "b=16 best (v=256) at most sizes? " + "; ".join(details))
@@ -445,7 +489,8 @@ def _complete_vocabularies(table: pd.DataFrame, columns: list[str], study: str, 
 
 def m1_reset_every_window_best(ev):
     t9, z, res = ev.tables["table09_m1_reset"], ev.z, ev.tolerances["ratio_resolution_relative"]
-    outcomes, details = [], []
+    outcomes: list[bool | None] = []
+    details: list[str] = []
     for bits, group in _complete_vocabularies(t9, ["bits_per_byte", "compression_ratio"], "M1 reset", details):
         g = group.set_index("m1_reset")
         noise = g["bits_per_byte_noise"].fillna(0.0) if "bits_per_byte_noise" in g else pd.Series(0.0, index=g.index)
@@ -454,9 +499,11 @@ def m1_reset_every_window_best(ev):
         outcomes += [less(bpb[every], noise[every], bpb[k], noise[k], z) for k in (other, never)]
         ratio = g["compression_ratio"]
         outcomes += [ratio_less(ratio[every], ratio[other], res), ratio_less(ratio[other], ratio[never], res)]
-        details.append(f"v={_vocab_name(bits)}: bits/byte every {bpb[every]:.3f}±{noise[every]:.3f}, other "
-                       f"{bpb[other]:.3f}, never {bpb[never]:.3f}; ratio {ratio[every]:.2f} < {ratio[other]:.2f} "
-                       f"< {ratio[never]:.2f}")
+        details.append(
+            f"v={_vocab_name(bits)}: bits/byte every {bpb[every]:.3f}±{noise[every]:.3f}, other "
+            f"{bpb[other]:.3f}, never {bpb[never]:.3f}; ratio {ratio[every]:.2f} < {ratio[other]:.2f} "
+            f"< {ratio[never]:.2f}"
+        )
     return verdict(decide(outcomes), "; ".join(details))
 
 
@@ -465,7 +512,8 @@ def gzip_header_minimal(ev):
     if premise:
         return premise
     t10, tol, z = ev.tables["table10_gzip_header"], ev.tolerances["gzip_header_bits_per_byte"], ev.z
-    outcomes, details = [], []
+    outcomes: list[bool | None] = []
+    details: list[str] = []
     for bits, group in _complete_vocabularies(t10, ["bits_per_byte"], "GZip header", details):
         g = group.set_index("header_footer")
         noise = float(np.hypot(*g["bits_per_byte_noise"].fillna(0.0))) if "bits_per_byte_noise" in g else 0.0
@@ -486,8 +534,11 @@ def variance_low(ev):
     upper = s * np.sqrt(dof / stats.chi2.ppf(0.025, dof))
     lower = s * np.sqrt(dof / stats.chi2.ppf(0.975, dof))
     outcome = True if upper <= tol else False if lower > tol else None
-    return verdict(outcome, f"largest std {s:.4f} ({top['paper_label']}, {int(top['seeds'])} seeds; 95% interval "
-                   f"{lower:.4f}-{upper:.4f}) <= {tol}? (paper: 0.0061)")
+    return verdict(
+        outcome,
+        f"largest std {s:.4f} ({top['paper_label']}, {int(top['seeds'])} seeds; 95% interval "
+        f"{lower:.4f}-{upper:.4f}) <= {tol}? (paper: 0.0061)",
+    )
 
 
 def _welch_rows(ev, source_prefix):
@@ -503,18 +554,28 @@ def byte_matched_significant(ev):
     t6 = ev.tables["table06_byte_matched"].fillna({"comparison": ""})
     bpb = dict(zip(zip(t6["tokenization"], t6["comparison"]), t6["bits_per_byte"]))
     v256 = bpb[("EqualInfoAC[b=16;v=256]", "")]
-    byte_m, token_m = bpb[("EqualInfoAC[b=16;v=65k]", "byte matched")], bpb[("EqualInfoAC[b=16;v=65k]", "token matched")]
+    byte_m, token_m = (
+        bpb[("EqualInfoAC[b=16;v=65k]", "byte matched")],
+        bpb[("EqualInfoAC[b=16;v=65k]", "token matched")],
+    )
     # Each pair (a, b) of the Welch table claims a < b: significant and in that order decides it.
     sig = rows["verdict"] == "significant"
-    in_order = rows["a_mean"].fillna(-np.inf) < rows["b_mean"].fillna(np.inf) if rows["a_mean"].notna().all() else \
-        pd.Series(True, index=rows.index)
+    in_order = (
+        rows["a_mean"].fillna(-np.inf) < rows["b_mean"].fillna(np.inf)
+        if rows["a_mean"].notna().all()
+        else pd.Series(True, index=rows.index)
+    )
     pairs = [True if s and o else False if s and not o else None for s, o in zip(sig, in_order)]
     share = (v256 - byte_m) / (v256 - token_m) if v256 != token_m else np.nan
     share_ok = bool(share >= ev.tolerances["byte_matched_gain_share"])
     outcome = decide(pairs + [share_ok if decide(pairs) else None])
-    return verdict(outcome, f"token matched {token_m:.3f} < byte matched {byte_m:.3f} < v=256 {v256:.3f}; "
-                   f"Welch p = {', '.join(f'{p:.2g}' for p in rows['p'])}; byte-matched share of the gain "
-                   f"{share:.0%} (paper: 84%)", "not significant")
+    return verdict(
+        outcome,
+        f"token matched {token_m:.3f} < byte matched {byte_m:.3f} < v=256 {v256:.3f}; "
+        f"Welch p = {', '.join(f'{p:.2g}' for p in rows['p'])}; byte-matched share of the gain "
+        f"{share:.0%} (paper: 84%)",
+        "not significant",
+    )
 
 
 def seq2seq_decompression(ev):
@@ -523,8 +584,12 @@ def seq2seq_decompression(ev):
     eq = rows[rows["a"].str.startswith("EqualInfoAC")].iloc[0]
     # A significant AC gain contradicts the claim; an insignificant EqualInfoAC gain only fails to confirm it.
     outcome = False if ac["verdict"] == "significant" else (True if eq["verdict"] == "significant" else None)
-    return verdict(outcome, f"AC[v=256] decompress vs byte LM: p = {ac['p']:.3g} ({ac['verdict']}); "
-                   f"EqualInfoAC[b=16;v=256]: p = {eq['p']:.3g} ({eq['verdict']})", "not significant")
+    return verdict(
+        outcome,
+        f"AC[v=256] decompress vs byte LM: p = {ac['p']:.3g} ({ac['verdict']}); "
+        f"EqualInfoAC[b=16;v=256]: p = {eq['p']:.3g} ({eq['verdict']})",
+        "not significant",
+    )
 
 
 def delay_tradeoff(ev):
@@ -533,12 +598,18 @@ def delay_tradeoff(ev):
     common = _common(greedy, delay, "greedy and delayed v=256")
     ratios = t17.groupby("paper_label")["compression_ratio"].first()
     res = ev.tolerances["ratio_resolution_relative"]
-    lower_ratio = decide(ratio_less(ratios.get(f"{l} Delay", np.nan), ratios.get(l, np.nan), res)
-                         if np.isfinite([ratios.get(f"{l} Delay", np.nan), ratios.get(l, np.nan)]).all() else None
-                         for l in ("EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]"))
+    lower_ratio = decide(
+        ratio_less(ratios.get(f"{l} Delay", np.nan), ratios.get(l, np.nan), res)
+        if np.isfinite([ratios.get(f"{l} Delay", np.nan), ratios.get(l, np.nan)]).all()
+        else None
+        for l in ("EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]")
+    )
     greedy_better = _majority(_less_at(greedy, delay, common, ev.z))
-    return verdict(decide([greedy_better, lower_ratio]), f"v=256 greedy {_fmt(greedy.loc[common])}, delay "
-                   f"{_fmt(delay.loc[common])}; delay lowers the compression ratio for both vocabularies: {lower_ratio}")
+    return verdict(
+        decide([greedy_better, lower_ratio]),
+        f"v=256 greedy {_fmt(greedy.loc[common])}, delay "
+        f"{_fmt(delay.loc[common])}; delay lowers the compression ratio for both vocabularies: {lower_ratio}",
+    )
 
 
 def b24_between(ev):
@@ -546,8 +617,10 @@ def b24_between(ev):
     r16, r24, r32 = (ratios.get(f"EqualInfoAC[b={b};v=256]", np.nan) for b in (16, 24, 32))
     if np.isnan([r16, r24, r32]).any():
         raise Missing("compression stats of b=16/24/32 missing")
-    return verdict(decide([ratio_less(r16, r24, res), ratio_less(r24, r32, res)]),
-                   f"ratio v=256: b16 {r16:.2f} < b24 {r24:.2f} < b32 {r32:.2f}")
+    return verdict(
+        decide([ratio_less(r16, r24, res), ratio_less(r24, r32, res)]),
+        f"ratio v=256: b16 {r16:.2f} < b24 {r24:.2f} < b32 {r32:.2f}",
+    )
 
 
 def near_uniform_unigram(ev):
@@ -558,8 +631,11 @@ def near_uniform_unigram(ev):
     if compressed.empty or baselines.empty:
         raise Missing("trivial-model stats missing")
     ok = bool(compressed.max() <= tol and baselines.min() > tol)
-    return verdict(ok, f"unigram gain of compressed tokenizers max {compressed.max():.3f} ({compressed.idxmax()}; "
-                   f"<= {tol}); of Bytes/SentencePiece min {baselines.min():.3f}")
+    return verdict(
+        ok,
+        f"unigram gain of compressed tokenizers max {compressed.max():.3f} ({compressed.idxmax()}; "
+        f"<= {tol}); of Bytes/SentencePiece min {baselines.min():.3f}",
+    )
 
 
 def v65k_doubles_tokens(ev):
@@ -568,8 +644,9 @@ def v65k_doubles_tokens(ev):
         raise Missing("AC compression stats missing")
     r = t1.loc["AC[v=65k]", "token_compression_ratio"] / t1.loc["AC[v=256]", "token_compression_ratio"]
     b = t1.loc["AC[v=65k]", "bit_compression_ratio"] / t1.loc["AC[v=256]", "bit_compression_ratio"]
-    return verdict(bool(abs(r - 2) < 0.05 and abs(b - 1) < 0.025), f"token ratio x{r:.3f}, bit ratio x{b:.3f} "
-                   "from v=256 to v=65k")
+    return verdict(
+        bool(abs(r - 2) < 0.05 and abs(b - 1) < 0.025), f"token ratio x{r:.3f}, bit ratio x{b:.3f} from v=256 to v=65k"
+    )
 
 
 def windows_raise_ratio(ev):
@@ -578,8 +655,10 @@ def windows_raise_ratio(ev):
     vals = ratios.reindex(labels)
     if vals.isna().any():
         raise Missing("compression stats missing for " + ", ".join(vals[vals.isna()].index))
-    return verdict(decide(ratio_less(a, b, res) for a, b in zip(vals.iloc[:-1], vals.iloc[1:])),
-                   "ratios: " + ", ".join(f"{k}: {v:.3f}" for k, v in vals.items()))
+    return verdict(
+        decide(ratio_less(a, b, res) for a, b in zip(vals.iloc[:-1], vals.iloc[1:])),
+        "ratios: " + ", ".join(f"{k}: {v:.3f}" for k, v in vals.items()),
+    )
 
 
 def scaled_data_trends(ev):
@@ -599,8 +678,12 @@ def bitstream_unlearnable(ev):
         raise Missing("no M2 runs over AC[v=2]")
     tol = ev.tolerances["uniform_relative"]
     outcomes = [at_least(r.loss_nats_per_token, r.loss_noise, r.uniform_loss * (1 - tol), ev.z) for r in t.itertuples()]
-    return verdict(decide(outcomes), f"every size within {tol:.0%} below ln 2 or worse? " + ", ".join(
-        f"{r.size}: {r.loss_nats_per_token:.4f}±{r.loss_noise:.4f}" for r in t.itertuples()) + " (uniform 0.6931)")
+    return verdict(
+        decide(outcomes),
+        f"every size within {tol:.0%} below ln 2 or worse? "
+        + ", ".join(f"{r.size}: {r.loss_nats_per_token:.4f}±{r.loss_noise:.4f}" for r in t.itertuples())
+        + " (uniform 0.6931)",
+    )
 
 
 SPELLERS = ("SentencePiece (Characters)", "EqualInfoAC[b=16;v=256]", "SentencePiece (Shared)")
@@ -616,8 +699,11 @@ def spelling_order(ev):
     acc = final["held_out_accuracy"].astype(float)
     noise = np.sqrt(acc * (1 - acc) / final["held_out_words"].astype(float))
     outcome = decide(less(acc[b], noise[b], acc[a], noise[a], ev.z) for a, b in zip(SPELLERS[:-1], SPELLERS[1:]))
-    return verdict(outcome, "held-out exact match after fine-tuning: " + " > ".join(
-        f"{label} {acc[label]:.3f}±{noise[label]:.3f}" for label in SPELLERS))
+    return verdict(
+        outcome,
+        "held-out exact match after fine-tuning: "
+        + " > ".join(f"{label} {acc[label]:.3f}±{noise[label]:.3f}" for label in SPELLERS),
+    )
 
 
 def positions_unlock_in_order(ev):
@@ -629,8 +715,11 @@ def positions_unlock_in_order(ev):
         # A position unlocks at the first evaluation whose gain over trivial exceeds the threshold and
         # the binomial noise of the two accuracies it compares.
         acc = group["accuracy"].clip(1e-6, 1 - 1e-6)
-        n = (group["position_tokens"].astype(float).fillna(np.inf) if "position_tokens" in group
-             else pd.Series(np.inf, index=group.index))
+        n = (
+            group["position_tokens"].astype(float).fillna(np.inf)
+            if "position_tokens" in group
+            else pd.Series(np.inf, index=group.index)
+        )
         noise = np.sqrt(2 * acc * (1 - acc) / n)
         hit = group[group["increase"] > np.maximum(thr, z * noise)]
         unlock[int(p)] = float(hit["step"].min()) if len(hit) else np.inf
@@ -642,74 +731,221 @@ def positions_unlock_in_order(ev):
         outcome = None  # nothing unlocks beyond noise
     else:
         outcome = bool(unlock[1] <= first_later)
-    return verdict(outcome, f"first step with a gain > max({thr}, {z:g} x binomial noise): " + ", ".join(
-        f"#{p}: {'never' if np.isinf(s) else int(s)}" for p, s in sorted(unlock.items())),
-        "no position gains beyond its noise")
+    return verdict(
+        outcome,
+        f"first step with a gain > max({thr}, {z:g} x binomial noise): "
+        + ", ".join(f"#{p}: {'never' if np.isinf(s) else int(s)}" for p, s in sorted(unlock.items())),
+        "no position gains beyond its noise",
+    )
 
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim("ac_unlearnable", "AC is unlearnable: M2 over AC[v=256] and AC[v=65k] never beats the uniform model",
-          "Section 4, Figure 3", ("table15_fig3_values",), ac_unlearnable),
-    Claim("static_ac_unlearnable", "StaticAC is unlearnable: M2 stays at the uniform model", "Section 4, Figure 3",
-          ("table15_fig3_values",), static_ac_unlearnable),
-    Claim("eqinfo_learns", "Equal-Info windows make AC learnable: EqualInfoAC[b=16] beats its uniform model",
-          "Section 4, Figure 3", ("table15_fig3_values",), eqinfo_learns),
-    Claim("eqinfo65k_beats_bytes", "EqualInfoAC[b=16;v=65k] beats the Bytes baseline at every size",
-          "Section 4, Figure 3", ("table15_fig3_values",), eqinfo65k_beats_bytes),
-    Claim("sentencepiece_best", "SentencePiece has the best bits/byte at every size", "Section 4, Figure 3",
-          ("table15_fig3_values",), sentencepiece_best),
-    Claim("sp_gap_narrows", "The gap between EqualInfoAC[b=16;v=65k] and SentencePiece narrows with scale",
-          "Section 4, Figure 3", ("table15_fig3_values",), sp_gap_narrows),
-    Claim("eqinfo65k_fewer_steps", "EqualInfoAC[b=16;v=65k] needs fewer tokens (decoder steps) per byte than "
-          "SentencePiece", "Section 4, Figure 4", ("table12_dataset_sizes",), eqinfo65k_fewer_steps, False),
-    Claim("learners_improve_with_scale", "Bytes, SentencePiece, EqualInfoAC[b=16] and GZip improve with scale",
-          "Section 4, Figure 3", ("table15_fig3_values",), learners_improve_with_scale),
-    Claim("gzip_learns", "GZip learns: M2 over GZip[v=256] beats its uniform model", "Section 4",
-          ("table15_fig3_values",), gzip_learns),
-    Claim("gzip_not_competitive", "GZip is not competitive: GZip[v=256] is worse than AC[v=256] (about M1) at "
-          "every size", "Section 4", ("table15_fig3_values",), gzip_not_competitive),
-    Claim("shorter_windows_bits_per_token", "Shorter windows learn better in bits/token (monotonic in b)",
-          "Section 4, Figure 5b", ("table16_fig5_values",), shorter_windows_bits_per_token),
-    Claim("b16_best_bits_per_byte", "b=16 has the best bits/byte of the window sizes at most sizes",
-          "Section 4, Figure 5a", ("table16_fig5_values",), b16_best_bits_per_byte),
-    Claim("larger_vocab_helps_eqinfo", "A larger vocabulary (v=65k) helps EqualInfoAC[b=16] in bits/byte",
-          "Section 4, Figure 6", ("table15_fig3_values",), larger_vocab_helps_eqinfo),
-    Claim("larger_vocab_hurts_gzip", "For GZip, v=65k is worse than v=256", "Section 4, Figure 6",
-          ("table15_fig3_values",), larger_vocab_hurts_gzip),
-    Claim("near_uniform_unigram", "Compression-based tokenizers give near-uniform unigram statistics (small "
-          "uniform - unigram gain), unlike Bytes and SentencePiece", "Section 3.4, Table 3",
-          ("table03_trivial_models",), near_uniform_unigram, False),
-    Claim("v65k_doubles_tokens", "16-bit tokens double the token compression ratio and leave the bit ratio "
-          "unchanged", "Section 3.4, Table 1", ("table01_token_vs_bit_ratio",), v65k_doubles_tokens, False),
-    Claim("windows_raise_ratio", "Compression ratio: StaticAC < EqualInfoAC b=16 < 32 < 64 < 128 < AC",
-          "Section 3.3, Table 2", ("table02_compression_ratio",), windows_raise_ratio, False),
-    Claim("byte_matched_significant", "v=65k beats v=256 even byte-matched; most of the gain remains; all three "
-          "differences significant (Welch p < 0.05)", "Section 5.3, Table 6",
-          ("table06_byte_matched", "welch_tests"), byte_matched_significant),
-    Claim("seq2seq_decompression", "Decompressing AC is not learned (no significant gain over a byte LM, "
-          "p = 0.07) while EqualInfoAC decompression is", "Section 5.2, Table 5",
-          ("table05_seq2seq", "welch_tests"), seq2seq_decompression),
-    Claim("positions_unlock_in_order", "Window-initial tokens are learned first; later positions unlock later",
-          "Section 6.2, Figure 10", ("fig10_position_accuracy",), positions_unlock_in_order),
-    Claim("spelling_order", "Spelling after fine-tuning (held-out words): SentencePiece with its character ids "
-          "beats EqualInfoAC[b=16;v=256], which beats SentencePiece with shared ids", "Appendix A.3, Figure 13",
-          ("fig13_spelling",), spelling_order),
-    Claim("bitstream_unlearnable", "M2 over AC's raw bitstream (v=2 tokens) stays at the uniform loss ln 2: "
-          "tokenization is not the main source of difficulty", "Section 5.1", ("section51_bitstream",),
-          bitstream_unlearnable),
-    Claim("m1_reset_every_window_best", "Resetting M1 every window is best in bits/byte, though resetting less "
-          "often compresses more", "Appendix A.2, Table 9, Figure 12", ("table09_m1_reset",),
-          m1_reset_every_window_best),
-    Claim("b24_between", "b=24 windows compress between b=16 and b=32", "Appendix A.1", ("table02_compression_ratio",),
-          b24_between, False),
-    Claim("gzip_header_minimal", "Removing the GZip header/footer makes minimal difference", "Appendix A.4, Table 10",
-          ("table10_gzip_header",), gzip_header_minimal),
-    Claim("delay_tradeoff", "Greedy windows beat delayed ones for v=256; delaying lowers the compression ratio",
-          "Appendix A.5, Figure 14", ("table17_fig14_values",), delay_tradeoff),
-    Claim("variance_low", "Variance over seeds is low", "Section 3.8, Appendix D.1, Table 11",
-          ("table11_variance",), variance_low),
-    Claim("scaled_data_trends", "With training data scaled with model size the trends persist (SentencePiece "
-          "best, AC at uniform)", "Appendix D.3, Table 13, Figure 15", ("table13_scaled_data",), scaled_data_trends),
+    Claim(
+        "ac_unlearnable",
+        "AC is unlearnable: M2 over AC[v=256] and AC[v=65k] never beats the uniform model",
+        "Section 4, Figure 3",
+        ("table15_fig3_values",),
+        ac_unlearnable,
+    ),
+    Claim(
+        "static_ac_unlearnable",
+        "StaticAC is unlearnable: M2 stays at the uniform model",
+        "Section 4, Figure 3",
+        ("table15_fig3_values",),
+        static_ac_unlearnable,
+    ),
+    Claim(
+        "eqinfo_learns",
+        "Equal-Info windows make AC learnable: EqualInfoAC[b=16] beats its uniform model",
+        "Section 4, Figure 3",
+        ("table15_fig3_values",),
+        eqinfo_learns,
+    ),
+    Claim(
+        "eqinfo65k_beats_bytes",
+        "EqualInfoAC[b=16;v=65k] beats the Bytes baseline at every size",
+        "Section 4, Figure 3",
+        ("table15_fig3_values",),
+        eqinfo65k_beats_bytes,
+    ),
+    Claim(
+        "sentencepiece_best",
+        "SentencePiece has the best bits/byte at every size",
+        "Section 4, Figure 3",
+        ("table15_fig3_values",),
+        sentencepiece_best,
+    ),
+    Claim(
+        "sp_gap_narrows",
+        "The gap between EqualInfoAC[b=16;v=65k] and SentencePiece narrows with scale",
+        "Section 4, Figure 3",
+        ("table15_fig3_values",),
+        sp_gap_narrows,
+    ),
+    Claim(
+        "eqinfo65k_fewer_steps",
+        "EqualInfoAC[b=16;v=65k] needs fewer tokens (decoder steps) per byte than SentencePiece",
+        "Section 4, Figure 4",
+        ("table12_dataset_sizes",),
+        eqinfo65k_fewer_steps,
+        False,
+    ),
+    Claim(
+        "learners_improve_with_scale",
+        "Bytes, SentencePiece, EqualInfoAC[b=16] and GZip improve with scale",
+        "Section 4, Figure 3",
+        ("table15_fig3_values",),
+        learners_improve_with_scale,
+    ),
+    Claim(
+        "gzip_learns",
+        "GZip learns: M2 over GZip[v=256] beats its uniform model",
+        "Section 4",
+        ("table15_fig3_values",),
+        gzip_learns,
+    ),
+    Claim(
+        "gzip_not_competitive",
+        "GZip is not competitive: GZip[v=256] is worse than AC[v=256] (about M1) at every size",
+        "Section 4",
+        ("table15_fig3_values",),
+        gzip_not_competitive,
+    ),
+    Claim(
+        "shorter_windows_bits_per_token",
+        "Shorter windows learn better in bits/token (monotonic in b)",
+        "Section 4, Figure 5b",
+        ("table16_fig5_values",),
+        shorter_windows_bits_per_token,
+    ),
+    Claim(
+        "b16_best_bits_per_byte",
+        "b=16 has the best bits/byte of the window sizes at most sizes",
+        "Section 4, Figure 5a",
+        ("table16_fig5_values",),
+        b16_best_bits_per_byte,
+    ),
+    Claim(
+        "larger_vocab_helps_eqinfo",
+        "A larger vocabulary (v=65k) helps EqualInfoAC[b=16] in bits/byte",
+        "Section 4, Figure 6",
+        ("table15_fig3_values",),
+        larger_vocab_helps_eqinfo,
+    ),
+    Claim(
+        "larger_vocab_hurts_gzip",
+        "For GZip, v=65k is worse than v=256",
+        "Section 4, Figure 6",
+        ("table15_fig3_values",),
+        larger_vocab_hurts_gzip,
+    ),
+    Claim(
+        "near_uniform_unigram",
+        "Compression-based tokenizers give near-uniform unigram statistics (small "
+        "uniform - unigram gain), unlike Bytes and SentencePiece",
+        "Section 3.4, Table 3",
+        ("table03_trivial_models",),
+        near_uniform_unigram,
+        False,
+    ),
+    Claim(
+        "v65k_doubles_tokens",
+        "16-bit tokens double the token compression ratio and leave the bit ratio unchanged",
+        "Section 3.4, Table 1",
+        ("table01_token_vs_bit_ratio",),
+        v65k_doubles_tokens,
+        False,
+    ),
+    Claim(
+        "windows_raise_ratio",
+        "Compression ratio: StaticAC < EqualInfoAC b=16 < 32 < 64 < 128 < AC",
+        "Section 3.3, Table 2",
+        ("table02_compression_ratio",),
+        windows_raise_ratio,
+        False,
+    ),
+    Claim(
+        "byte_matched_significant",
+        "v=65k beats v=256 even byte-matched; most of the gain remains; all three "
+        "differences significant (Welch p < 0.05)",
+        "Section 5.3, Table 6",
+        ("table06_byte_matched", "welch_tests"),
+        byte_matched_significant,
+    ),
+    Claim(
+        "seq2seq_decompression",
+        "Decompressing AC is not learned (no significant gain over a byte LM, "
+        "p = 0.07) while EqualInfoAC decompression is",
+        "Section 5.2, Table 5",
+        ("table05_seq2seq", "welch_tests"),
+        seq2seq_decompression,
+    ),
+    Claim(
+        "positions_unlock_in_order",
+        "Window-initial tokens are learned first; later positions unlock later",
+        "Section 6.2, Figure 10",
+        ("fig10_position_accuracy",),
+        positions_unlock_in_order,
+    ),
+    Claim(
+        "spelling_order",
+        "Spelling after fine-tuning (held-out words): SentencePiece with its character ids "
+        "beats EqualInfoAC[b=16;v=256], which beats SentencePiece with shared ids",
+        "Appendix A.3, Figure 13",
+        ("fig13_spelling",),
+        spelling_order,
+    ),
+    Claim(
+        "bitstream_unlearnable",
+        "M2 over AC's raw bitstream (v=2 tokens) stays at the uniform loss ln 2: "
+        "tokenization is not the main source of difficulty",
+        "Section 5.1",
+        ("section51_bitstream",),
+        bitstream_unlearnable,
+    ),
+    Claim(
+        "m1_reset_every_window_best",
+        "Resetting M1 every window is best in bits/byte, though resetting less often compresses more",
+        "Appendix A.2, Table 9, Figure 12",
+        ("table09_m1_reset",),
+        m1_reset_every_window_best,
+    ),
+    Claim(
+        "b24_between",
+        "b=24 windows compress between b=16 and b=32",
+        "Appendix A.1",
+        ("table02_compression_ratio",),
+        b24_between,
+        False,
+    ),
+    Claim(
+        "gzip_header_minimal",
+        "Removing the GZip header/footer makes minimal difference",
+        "Appendix A.4, Table 10",
+        ("table10_gzip_header",),
+        gzip_header_minimal,
+    ),
+    Claim(
+        "delay_tradeoff",
+        "Greedy windows beat delayed ones for v=256; delaying lowers the compression ratio",
+        "Appendix A.5, Figure 14",
+        ("table17_fig14_values",),
+        delay_tradeoff,
+    ),
+    Claim(
+        "variance_low",
+        "Variance over seeds is low",
+        "Section 3.8, Appendix D.1, Table 11",
+        ("table11_variance",),
+        variance_low,
+    ),
+    Claim(
+        "scaled_data_trends",
+        "With training data scaled with model size the trends persist (SentencePiece best, AC at uniform)",
+        "Appendix D.3, Table 13, Figure 15",
+        ("table13_scaled_data",),
+        scaled_data_trends,
+    ),
 )
 
 
@@ -721,8 +957,10 @@ def judge(claim: Claim, evidence: Evidence, premise: tuple[bool | None, str]) ->
     except Missing as exc:
         return Verdict(NOT_TESTABLE, f"missing runs: {exc}")
     if claim.needs_learners and premise[0] is not True and result.outcome in (HOLDS, FAILS):
-        return Verdict(INCONCLUSIVE, f"premise unmet ({premise[1]}); the predicate alone would say "
-                                     f"'{result.outcome}': {result.detail}")
+        return Verdict(
+            INCONCLUSIVE,
+            f"premise unmet ({premise[1]}); the predicate alone would say '{result.outcome}': {result.detail}",
+        )
     return result
 
 
@@ -732,9 +970,17 @@ def evaluate_claims(evidence: Evidence, claims=CLAIMS) -> pd.DataFrame:
     rows = []
     for claim in claims:
         v = judge(claim, evidence, premise)
-        rows.append({"id": claim.id, "statement": claim.statement, "source": claim.source,
-                     "evidence": ", ".join(claim.evidence), "verdict": v.outcome, "holds": v.holds,
-                     "detail": v.detail})
+        rows.append(
+            {
+                "id": claim.id,
+                "statement": claim.statement,
+                "source": claim.source,
+                "evidence": ", ".join(claim.evidence),
+                "verdict": v.outcome,
+                "holds": v.holds,
+                "detail": v.detail,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -14,13 +14,14 @@ partitions; the entropy of each partition's empirical distribution is estimated 
 as the 5/50/95% quantiles over partitions. An RNG baseline draws its bits from ``secrets``, as the
 paper does, so its row is (by design) not reproducible bit for bit.
 """
+
 from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -201,7 +202,12 @@ def bitstream_kl_tables(
     """
     from tqdm.auto import tqdm
 
-    jobs = [(m, u, n) for m in bitstreams for u, ns in (("bit n-gram", range(1, max_n + 1)), ("token", token_sizes(max_n))) for n in ns]
+    jobs = [
+        (m, u, n)
+        for m in bitstreams
+        for u, ns in (("bit n-gram", range(1, max_n + 1)), ("token", token_sizes(max_n)))
+        for n in ns
+    ]
     kl_rows, noise_rows = [], []
     for method, unit, n in tqdm(jobs, desc="entropy", disable=not progress):
         est = segment_entropies(bitstreams[method], n, unit, num_partitions)
@@ -211,12 +217,12 @@ def bitstream_kl_tables(
     return pd.DataFrame(kl_rows, columns=KL_COLUMNS), pd.DataFrame(noise_rows, columns=NOISE_COLUMNS)
 
 
-def load_bitstreams(dataset_dirs: Mapping[str, str | Path], *, max_bits: int | None = None,
-                    rng_label: str | None = RNG_LABEL) -> dict[str, np.ndarray]:
+def load_bitstreams(
+    dataset_dirs: Mapping[str, str | Path], *, max_bits: int | None = None, rng_label: str | None = RNG_LABEL
+) -> dict[str, np.ndarray]:
     """Bitstreams (at most ``max_bits`` each) of the given ``{method label: token dataset manifest or directory}`` plus,
     unless ``rng_label`` is None, an RNG baseline as long as the longest of them."""
-    bitstreams = {label: dataset_bitstream(load_token_dataset(path), max_bits)
-                  for label, path in dataset_dirs.items()}
+    bitstreams = {label: dataset_bitstream(load_token_dataset(path), max_bits) for label, path in dataset_dirs.items()}
     if rng_label is not None:
         bitstreams[rng_label] = random_bitstream(max((b.size for b in bitstreams.values()), default=0))
     return bitstreams
@@ -238,8 +244,15 @@ def plot_kl(kl: pd.DataFrame, estimator: str, *, drop_nonpositive: bool, title: 
                 keep = values > 0 if drop_nonpositive else np.ones_like(values, dtype=bool)
                 # A median broken by dropped points is drawn as markers only, as in the paper's Fig. 17.
                 line = style if keep.all() else "none"
-                ax.plot(rows.n.to_numpy()[keep], values[keep], linestyle=line, marker="o" if column == "q50" else None,
-                        markersize=3, color=colour, label=method if column == "q50" else None)
+                ax.plot(
+                    rows.n.to_numpy()[keep],
+                    values[keep],
+                    linestyle=line,
+                    marker="o" if column == "q50" else None,
+                    markersize=3,
+                    color=colour,
+                    label=method if column == "q50" else None,
+                )
             lo, hi = rows.q05.to_numpy(float), rows.q95.to_numpy(float)
             ok = (lo > 0) & (hi > 0) if drop_nonpositive else np.ones_like(lo, dtype=bool)
             ax.fill_between(rows.n.to_numpy()[ok], lo[ok], hi[ok], color=colour, alpha=0.15, linewidth=0)
@@ -296,10 +309,24 @@ def run_entropy_analysis(
     kl, noise = bitstream_kl_tables(bitstreams, max_n=max_n, num_partitions=num_partitions, progress=progress)
     write_table(kl, kl_table, "Figures 11 and 17: KL divergence from uniform, 5/50/95% quantiles over partitions")
     write_table(noise, noise_table, "Figure 16: entropy / mean entropy over partitions (plug-in), 5/50/95% quantiles")
-    save_figure(plot_kl(kl, "plugin", drop_nonpositive=False,
-                        title=f"KL from uniform (plug-in), 5/50/95% over {num_partitions} partitions"), fig11)
-    save_figure(plot_kl(kl, "miller-madow", drop_nonpositive=True,
-                        title=f"KL from uniform (Miller-Madow), 5/50/95% over {num_partitions} partitions; "
-                              "non-positive points dropped"), fig17)
+    save_figure(
+        plot_kl(
+            kl,
+            "plugin",
+            drop_nonpositive=False,
+            title=f"KL from uniform (plug-in), 5/50/95% over {num_partitions} partitions",
+        ),
+        fig11,
+    )
+    save_figure(
+        plot_kl(
+            kl,
+            "miller-madow",
+            drop_nonpositive=True,
+            title=f"KL from uniform (Miller-Madow), 5/50/95% over {num_partitions} partitions; "
+            "non-positive points dropped",
+        ),
+        fig17,
+    )
     save_figure(plot_entropy_noise(noise), fig16)
     return kl

@@ -5,6 +5,7 @@ long evaluation curves) and returns a matplotlib Figure with a title, unit-beari
 legend, so it reads without the paper. Panels without data say so instead of failing: a partial
 configuration still yields every file.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,18 +14,19 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-from nc.io import atomic_path  # noqa: E402
-from nc.methods import parse_method  # noqa: E402
-from nc.models.sizes import model_size  # noqa: E402
+from nc.io import atomic_path
+from nc.methods import parse_method
+from nc.models.sizes import model_size
+from nc.records import POSITION_ACCURACY_PREFIX
 
-from .names import FIGURE_NAMES, FIGURE_TITLES  # noqa: E402,F401
-from .options import AnalysisOptions  # noqa: E402
-from .summary import DEFAULT_VARIANT  # noqa: E402
+from .names import FIGURE_NAMES, FIGURE_TITLES  # noqa: F401
+from .options import AnalysisOptions
+from .summary import DEFAULT_VARIANT
 
 BPB_LABEL = "bits/byte (lower is better)"
 FLOPS_LABEL = "inference MFLOPs/byte (log scale, lower is better)"
@@ -52,8 +54,9 @@ def _curves(ax, df: pd.DataFrame, x: str, y: str, colors: dict, styles: dict | N
         group = group.dropna(subset=[x, y]).sort_values(x)
         if group.empty:
             continue
-        ax.plot(group[x], group[y], marker="o", color=colors[label], linestyle=(styles or {}).get(label, "-"),
-                label=label)
+        ax.plot(
+            group[x], group[y], marker="o", color=colors[label], linestyle=(styles or {}).get(label, "-"), label=label
+        )
         drawn = True
     return drawn
 
@@ -106,17 +109,34 @@ def fig04_bytes_per_step(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     if trained.empty:
         _no_data(ax, "the scaling study")
     else:
-        ranks = {s: i for i, s in enumerate(sorted(trained["size"].unique(), key=lambda s: model_size(s).nominal_params))}
+        ranks = {
+            s: i for i, s in enumerate(sorted(trained["size"].unique(), key=lambda s: model_size(s).nominal_params))
+        }
         for label, group in trained.groupby("paper_label", sort=False):
-            ax.scatter(group["compression_ratio"], group["bits_per_byte"], s=20 + 60 * group["size"].map(ranks),
-                       color=colors[label], label=label, alpha=0.8)
+            ax.scatter(
+                group["compression_ratio"],
+                group["bits_per_byte"],
+                s=20 + 60 * group["size"].map(ranks),
+                color=colors[label],
+                label=label,
+                alpha=0.8,
+            )
         front = pareto_frontier(trained)
-        ax.plot(front["compression_ratio"], front["bits_per_byte"], linestyle="-.", color="black",
-                label="Pareto frontier")
+        ax.plot(
+            front["compression_ratio"], front["bits_per_byte"], linestyle="-.", color="black", label="Pareto frontier"
+        )
     ax.set_xlabel("raw bytes per decoder step = token compression ratio (higher is better)")
     ax.set_ylabel(BPB_LABEL)
-    ax.text(0.99, 0.01, "marker area grows with model size", transform=ax.transAxes, ha="right", va="bottom",
-            fontsize="x-small", color="gray")
+    ax.text(
+        0.99,
+        0.01,
+        "marker area grows with model size",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize="x-small",
+        color="gray",
+    )
     return _finish(fig, [ax], FIGURE_TITLES["fig04_bytes_per_step"])
 
 
@@ -128,11 +148,14 @@ def fig05_window_sizes(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     """EqualInfoAC b in {16, 32, 64, 128}: bits/byte (left) and bits/token (right) vs MFLOPs/byte."""
     t16 = _trained(tables["table16_fig5_values"])
     labels = list(dict.fromkeys(tables["table16_fig5_values"]["paper_label"]))
-    windows = sorted({parse_method(l).window_bits for l in labels})
+    windows = sorted({parse_method(l).fixed_window_bits for l in labels})
     win_colors = dict(zip(windows, sns.color_palette("viridis", len(windows))))
-    colors = {l: win_colors[parse_method(l).window_bits] for l in labels}
+    colors = {l: win_colors[parse_method(l).fixed_window_bits] for l in labels}
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax, y, ylabel in ((axes[0], "bits_per_byte", BPB_LABEL), (axes[1], "bits_per_token", "bits/token (lower is better)")):
+    for ax, y, ylabel in (
+        (axes[0], "bits_per_byte", BPB_LABEL),
+        (axes[1], "bits_per_token", "bits/token (lower is better)"),
+    ):
         if _curves(ax, t16, "mflops_per_byte", y, colors, _vocab_styles(labels)):
             ax.set_xscale("log")
         else:
@@ -142,9 +165,6 @@ def fig05_window_sizes(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     axes[0].set_title("(a) bits/byte", fontsize="small")
     axes[1].set_title("(b) bits/token; solid v=256, dashed v=65k", fontsize="small")
     return _finish(fig, axes, FIGURE_TITLES["fig05_window_sizes"])
-
-
-VOCAB_PAIRS = ("AC", "StaticAC", "EqualInfoAC[b=16", "GZip")
 
 
 def fig06_vocab_size(tables: dict[str, pd.DataFrame]) -> plt.Figure:
@@ -176,12 +196,16 @@ def position_accuracy(evals: pd.DataFrame, options: AnalysisOptions, size_map: d
     training (at least the first evaluation)."""
     label = parse_method(options.position_method).label
     sel = evals[(evals["label"] == label) & (evals["variant"] == DEFAULT_VARIANT)]
-    pos_cols = sorted((c for c in sel.columns if c.startswith("acc_pos_")), key=lambda c: int(c.rsplit("_", 1)[1]))
+    pos_cols = sorted(
+        (c for c in sel.columns if c.startswith(POSITION_ACCURACY_PREFIX)), key=lambda c: int(c.rsplit("_", 1)[1])
+    )
     sel = sel.dropna(subset=pos_cols, how="all") if pos_cols else sel.iloc[0:0]
     cols = ["size", "step", "position", "accuracy", "trivial", "increase", "position_tokens"]
     if sel.empty:
         return pd.DataFrame(columns=cols)
-    size = options.position_size or next((s for s, p in size_map.items() if p == "403m" and s in set(sel["size"])), None)
+    size = options.position_size or next(
+        (s for s, p in size_map.items() if p == "403m" and s in set(sel["size"])), None
+    )
     if size is None:
         size = max(sel["size"].unique(), key=lambda s: model_size(s).nominal_params)
     curve = sel[sel["size"] == size].groupby("step")[pos_cols].mean().sort_index()
@@ -194,9 +218,10 @@ def position_accuracy(evals: pd.DataFrame, options: AnalysisOptions, size_map: d
     long["trivial"] = long["column"].map(trivial)
     long["increase"] = long["accuracy"] - long["trivial"]
     long["size"] = size
-    tokens = (sel[sel["size"] == size].groupby("step")["tokens"].sum() if "tokens" in sel.columns
-              else pd.Series(np.nan, index=curve.index))
-    long["position_tokens"] = long["step"].map(pd.to_numeric(tokens, errors="coerce") / len(pos_cols))
+    # min_count: a summary that does not record the tokens gives NaN, not a sum of zero tokens.
+    at_size = sel[sel["size"] == size]
+    tokens = pd.to_numeric(at_size["tokens"], errors="coerce").groupby(at_size["step"]).sum(min_count=1)
+    long["position_tokens"] = long["step"].map(tokens / len(pos_cols))
     return long[cols].sort_values(["position", "step"]).reset_index(drop=True)
 
 
@@ -207,8 +232,9 @@ def fig10_position_accuracy(positions: pd.DataFrame, method_label: str) -> plt.F
         for ax in axes:
             _no_data(ax, method_label)
     else:
-        colors = dict(zip(sorted(positions["position"].unique()),
-                          sns.color_palette("rocket_r", positions["position"].nunique())))
+        colors = dict(
+            zip(sorted(positions["position"].unique()), sns.color_palette("rocket_r", positions["position"].nunique()))
+        )
         for pos, group in positions.groupby("position"):
             axes[0].plot(group["step"], 100 * group["accuracy"], color=colors[pos], label=f"token #{pos}")
             axes[1].plot(group["step"], 100 * group["increase"], color=colors[pos], label=f"token #{pos}")
@@ -234,8 +260,15 @@ def fig12_m1_reset(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     markers = {"every other window": "s", "never": "X"}
     for _, row in t9.iterrows():
         label = labels[0] if row["token_bits"] == 8 else labels[1]
-        ax.scatter(row["mflops_per_byte"], row["bits_per_byte"], marker=markers[row["m1_reset"]], s=70,
-                   color=colors[label], edgecolor="black", label=f"{label}, M1 reset {row['m1_reset']}")
+        ax.scatter(
+            row["mflops_per_byte"],
+            row["bits_per_byte"],
+            marker=markers[row["m1_reset"]],
+            s=70,
+            color=colors[label],
+            edgecolor="black",
+            label=f"{label}, M1 reset {row['m1_reset']}",
+        )
         drawn = True
     if drawn:
         ax.set_xscale("log")
@@ -282,8 +315,10 @@ def fig13_spelling(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     """Exact-match spelling accuracy over fine-tuning steps: (a) held-out words, (b) training words."""
     curves = tables["fig13_spelling"].dropna(subset=["step"])
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax, column, title in ((axes[0], "held_out_accuracy", "(a) held-out words"),
-                              (axes[1], "train_accuracy", "(b) training words")):
+    for ax, column, title in (
+        (axes[0], "held_out_accuracy", "(a) held-out words"),
+        (axes[1], "train_accuracy", "(b) training words"),
+    ):
         if curves.empty:
             _no_data(ax, "the spelling fine-tunes")
         for label, group in curves.groupby("label"):

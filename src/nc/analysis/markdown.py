@@ -1,4 +1,5 @@
 """Plain Markdown rendering of DataFrames (no optional dependency), used by tables and the audit."""
+
 from __future__ import annotations
 
 import math

@@ -2,6 +2,7 @@
 
 Kept free of heavy imports: the workflow reads these lists while it builds the DAG.
 """
+
 from __future__ import annotations
 
 TABLE_TITLES: dict[str, str] = {

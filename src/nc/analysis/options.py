@@ -3,10 +3,12 @@
 ``config/schema/analysis.schema.json`` validates the raw mapping; ``AnalysisOptions.from_config`` fills
 in defaults and rejects unknown keys itself (naming them), so the functions work without the schema too.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 DEFAULT_TOLERANCES: dict[str, float] = {
     # A model "does not learn" when its bits/byte is no more than this fraction below the uniform model's.
@@ -62,7 +64,7 @@ class AnalysisOptions:
     tokens: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any] | None) -> "AnalysisOptions":
+    def from_config(cls, section: Mapping[str, Any] | None) -> AnalysisOptions:
         """Build from the ``analysis:`` mapping; unknown keys raise ValueError naming them."""
         section = dict(section or {})
         known = {f.name for f in fields(cls)}

@@ -4,10 +4,11 @@ Every table builder sets its reproduced numbers beside these. Labels are normali
 ``MethodSpec.paper_label`` (e.g. ``EqualInfoAC[b=16;v=65k]``, ``EqualInfoAC[b=16;v=256] Delay``) so
 reproduced and published rows join on one key.
 """
+
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import pandas as pd
@@ -18,11 +19,13 @@ from nc.models.sizes import PAPER_M2_SIZES
 PAPER_SIZES = PAPER_M2_SIZES  # ("25m", "113m", "403m", "2b")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str) -> pd.DataFrame:
     path = resources.files("nc.analysis.paper_values") / f"{name}.csv"
     if not path.is_file():
-        known = sorted(p.name[:-4] for p in resources.files("nc.analysis.paper_values").iterdir() if p.name.endswith(".csv"))
+        known = sorted(
+            p.name[:-4] for p in resources.files("nc.analysis.paper_values").iterdir() if p.name.endswith(".csv")
+        )
         raise KeyError(f"no paper table {name!r}; known: {', '.join(known)}")
     with path.open(encoding="utf-8") as f:
         return pd.read_csv(f)
@@ -44,6 +47,7 @@ def paper_scalar(quantity: str) -> float:
 
 def spec_label(kind: str, token_bits=None, window_bits=None, **extra) -> str:
     """``paper_label`` of the method with these fields; NaN fields count as absent."""
+
     def clean(x):
         return None if x is None or (isinstance(x, float) and math.isnan(x)) else int(x)
 

@@ -6,12 +6,13 @@ encodes all variants and the Levenshtein distance between the token-id sequences
 variants of the same sentence is recorded. SentencePiece changes only around the prefix; AC
 re-codes everything after it.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
 import numba
 import numpy as np
@@ -23,7 +24,7 @@ SUMMARY_COLUMNS = ["method", "sentences", "pairs", "mean", "median", "q05", "q95
 
 # ---------------------------------------------------------------- edit distance
 @numba.njit(cache=True)
-def _levenshtein(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> int:
+def _levenshtein(a: np.ndarray, b: np.ndarray, row: np.ndarray):
     # Two-row dynamic programme; ``row`` is scratch space of length len(b) + 1.
     m = b.shape[0]
     for j in range(m + 1):
@@ -46,9 +47,8 @@ def _levenshtein(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> int:
 
 def levenshtein(a: Sequence[int], b: Sequence[int]) -> int:
     """Edit distance (insertions, deletions, substitutions; unit costs) between two id sequences."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    return int(_levenshtein(a, b, np.empty(b.size + 1, dtype=np.int64)))
+    x, y = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    return int(_levenshtein(x, y, np.empty(y.size + 1, dtype=np.int64)))
 
 
 @numba.njit(cache=True)
@@ -65,7 +65,7 @@ def _pairwise(flat: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
             k += 1
 
 
-def pairwise_edit_distances(sequences: Sequence[Sequence[int]]) -> np.ndarray:
+def pairwise_edit_distances(sequences: Sequence[Sequence[int] | np.ndarray]) -> np.ndarray:
     """Edit distances of all pairs i < j, in row-major (scipy ``pdist``) order: n(n-1)/2 values."""
     arrays = [np.asarray(s, dtype=np.int64).reshape(-1) for s in sequences]
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
@@ -79,8 +79,11 @@ def pairwise_edit_distances(sequences: Sequence[Sequence[int]]) -> np.ndarray:
 # ---------------------------------------------------------------- inputs
 def load_prefix_words(path: str | Path | None = None) -> list[str]:
     """The word list (one word per line, ``#`` comments), shipped as ``nc/analysis/prefix_words.txt``."""
-    text = (Path(path).read_text(encoding="utf-8") if path is not None
-            else (resources.files("nc.analysis") / WORD_LIST).read_text(encoding="utf-8"))
+    text = (
+        Path(path).read_text(encoding="utf-8")
+        if path is not None
+        else (resources.files("nc.analysis") / WORD_LIST).read_text(encoding="utf-8")
+    )
     words = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if not words:
         raise ValueError(f"word list {path or WORD_LIST} is empty")
@@ -98,7 +101,9 @@ def sample_prefix_words(words: Sequence[str], count: int, seed: int) -> list[str
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def validation_sentences(examples: Iterable[bytes], count: int, *, min_chars: int = 60, max_chars: int = 200) -> list[str]:
+def validation_sentences(
+    examples: Iterable[bytes], count: int, *, min_chars: int = 60, max_chars: int = 200
+) -> list[str]:
     """The first ``count`` complete, printable-ASCII sentences of ``min_chars..max_chars`` characters,
     at most one per example (an example's first fragment may start mid-sentence and is skipped).
 
@@ -110,8 +115,13 @@ def validation_sentences(examples: Iterable[bytes], count: int, *, min_chars: in
         text = " ".join(example.decode("utf-8", errors="replace").split())
         pieces = _SENTENCE_END.split(text)[1:-1]
         for sentence in pieces:
-            if (min_chars <= len(sentence) <= max_chars and sentence[0].isupper() and sentence[-1] in ".!?"
-                    and sentence.isascii() and sentence.isprintable()):
+            if (
+                min_chars <= len(sentence) <= max_chars
+                and sentence[0].isupper()
+                and sentence[-1] in ".!?"
+                and sentence.isascii()
+                and sentence.isprintable()
+            ):
                 found.append(sentence)
                 break
         if len(found) == count:
@@ -128,8 +138,9 @@ def prefixed_variants(sentence: str, words: Sequence[str]) -> list[str]:
 Tokeniser = Callable[[Sequence[str]], Sequence[np.ndarray]]
 
 
-def stability_distances(sentences: Sequence[str], words: Sequence[str], tokenisers: Mapping[str, Tokeniser],
-                        progress: bool = False) -> dict[str, np.ndarray]:
+def stability_distances(
+    sentences: Sequence[str], words: Sequence[str], tokenisers: Mapping[str, Tokeniser], progress: bool = False
+) -> dict[str, np.ndarray]:
     """Per tokeniser label, the pairwise edit distances between the prefixed variants of each
     sentence, pooled over sentences (pairs never mix two base sentences)."""
     from tqdm.auto import tqdm
@@ -142,16 +153,19 @@ def stability_distances(sentences: Sequence[str], words: Sequence[str], tokenise
     return {label: np.concatenate(parts) for label, parts in distances.items()}
 
 
-def stability_tables(distances: Mapping[str, np.ndarray], sentences: int,
-                     mean_tokens: Mapping[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def stability_tables(
+    distances: Mapping[str, np.ndarray], sentences: int, mean_tokens: Mapping[str, float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(histogram, summary): ``method, distance, pairs`` counts and ``SUMMARY_COLUMNS`` per method."""
-    hist, summary = [], []
+    hist: list[tuple] = []
+    summary: list[tuple] = []
     for label, d in distances.items():
         values, counts = np.unique(d, return_counts=True)
         hist.extend((label, int(v), int(c)) for v, c in zip(values, counts))
         q05, q50, q95 = np.quantile(d, [0.05, 0.5, 0.95])
-        summary.append((label, sentences, d.size, float(d.mean()), float(q50), float(q05), float(q95),
-                        float(mean_tokens[label])))
+        summary.append(
+            (label, sentences, d.size, float(d.mean()), float(q50), float(q05), float(q95), float(mean_tokens[label]))
+        )
     return pd.DataFrame(hist, columns=["method", "distance", "pairs"]), pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
 
 
@@ -173,6 +187,20 @@ def plot_edit_distances(hist: pd.DataFrame, *, title: str):
     return fig
 
 
+def _sentencepiece_tokeniser(tokenizer) -> Tokeniser:
+    def tokenise(texts: Sequence[str]) -> list[np.ndarray]:
+        return [tokenizer.encode(t.encode("utf-8"))[0] for t in texts]
+
+    return tokenise
+
+
+def _coder_tokeniser(encode_examples, method, source) -> Tokeniser:
+    def tokenise(texts: Sequence[str]) -> list[np.ndarray]:
+        return [np.asarray(e.tokens) for e in encode_examples([t.encode("utf-8") for t in texts], method, source)]
+
+    return tokenise
+
+
 def make_tokenisers(labels: Sequence[str], *, sp_model: str | Path, m1_dir: str | Path) -> dict[str, Tokeniser]:
     """Tokenisers by method label: SentencePiece from its model file; bitstream methods through
     ``nc.coding.encode_examples`` with M1 (each sentence is its own example)."""
@@ -185,24 +213,31 @@ def make_tokenisers(labels: Sequence[str], *, sp_model: str | Path, m1_dir: str 
         if method.kind == "SentencePiece":
             from nc.data.tokenizers import SentencePieceTokenizer
 
-            tokenizer = SentencePieceTokenizer(sp_model)
-            out[method.label] = lambda texts, tk=tokenizer: [tk.encode(t.encode("utf-8"))[0] for t in texts]
+            out[method.label] = _sentencepiece_tokeniser(SentencePieceTokenizer(sp_model))
         elif method.uses_m1:
             from nc.coding import encode_examples
             from nc.models.m1 import load_probability_source
 
             source = source or load_probability_source(m1_dir)
-            out[method.label] = lambda texts, m=method, s=source: [
-                np.asarray(e.tokens) for e in encode_examples([t.encode("utf-8") for t in texts], m, s)
-            ]
+            out[method.label] = _coder_tokeniser(encode_examples, method, source)
         else:
             raise ValueError(f"stability_methods: {label!r} is neither SentencePiece nor an M1-based method")
     return out
 
 
-def run_stability_analysis(*, valid_path: str | Path, sp_model: str | Path, m1_dir: str | Path, methods: Sequence[str],
-                           num_words: int, num_sentences: int, seed: int, hist_table: str | Path,
-                           summary_table: str | Path, figure: str | Path) -> pd.DataFrame:
+def run_stability_analysis(
+    *,
+    valid_path: str | Path,
+    sp_model: str | Path,
+    m1_dir: str | Path,
+    methods: Sequence[str],
+    num_words: int,
+    num_sentences: int,
+    seed: int,
+    hist_table: str | Path,
+    summary_table: str | Path,
+    figure: str | Path,
+) -> pd.DataFrame:
     """Figure 8 and its tables; returns the summary."""
     from nc.analysis.token_text import save_figure, write_table
     from nc.data.shards import ExampleSplit
@@ -215,7 +250,12 @@ def run_stability_analysis(*, valid_path: str | Path, sp_model: str | Path, m1_d
     hist, summary = stability_tables(distances, len(sentences), mean_tokens)
     write_table(hist, hist_table, "Figure 8: sentence pairs per token edit distance")
     write_table(summary, summary_table, "Figure 8: edit distance between one-word-prefixed variants, per tokeniser")
-    save_figure(plot_edit_distances(
-        hist, title=f"Edit distance between tokenisations of {num_words} one-word-prefixed variants "
-                    f"of {len(sentences)} validation sentence(s)"), figure)
+    save_figure(
+        plot_edit_distances(
+            hist,
+            title=f"Edit distance between tokenisations of {num_words} one-word-prefixed variants "
+            f"of {len(sentences)} validation sentence(s)",
+        ),
+        figure,
+    )
     return summary

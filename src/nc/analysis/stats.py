@@ -4,6 +4,7 @@ The paper tests with ``scipy.stats.ttest_ind_from_stats(..., equal_var=False)`` 
 significant. Its Table 5 statement (p = 0.07 for decompression vs a byte LM) matches the one-sided test
 (decompression better) with five seeds; its Table 6 statements hold two-sided.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -39,8 +40,17 @@ def welch_dof(std1: float, n1: int, std2: float, n2: int) -> float:
     return float((v1 + v2) ** 2 / denom) if denom > 0 else float("nan")
 
 
-def welch_test(mean1: float, std1: float, n1: int, mean2: float, std2: float, n2: int,
-               *, alpha: float = 0.05, alternative: str = "two-sided") -> WelchResult:
+def welch_test(
+    mean1: float,
+    std1: float,
+    n1: int,
+    mean2: float,
+    std2: float,
+    n2: int,
+    *,
+    alpha: float = 0.05,
+    alternative: str = "two-sided",
+) -> WelchResult:
     """Welch's unequal-variance t-test of mean1 vs mean2 from means, sample stds and counts.
 
     ``alternative='less'`` tests mean1 < mean2. Needs n >= 2 per group; a zero pooled variance gives
@@ -54,5 +64,10 @@ def welch_test(mean1: float, std1: float, n1: int, mean2: float, std2: float, n2
         raise ValueError(f"standard deviations must be >= 0, got {std1}, {std2}")
     with np.errstate(divide="ignore", invalid="ignore"):
         res = stats.ttest_ind_from_stats(mean1, std1, n1, mean2, std2, n2, equal_var=False, alternative=alternative)
-    return WelchResult(t=float(res.statistic), dof=welch_dof(std1, n1, std2, n2), p=float(res.pvalue),
-                       alpha=alpha, alternative=alternative)
+    return WelchResult(
+        t=float(res.statistic),
+        dof=welch_dof(std1, n1, std2, n2),
+        p=float(res.pvalue),
+        alpha=alpha,
+        alternative=alternative,
+    )

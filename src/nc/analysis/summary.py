@@ -4,6 +4,7 @@ The loaders check the columns the analysis needs (naming any that are missing), 
 ``label`` / ``paper_label`` / ``vocab_size`` from its slug, and map each reproduced model size onto the
 paper size it stands for, so tables can join the paper's values on ``paper_size``.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,16 +16,18 @@ import pandas as pd
 from nc.eval import metrics
 from nc.methods import parse_method
 from nc.models.sizes import model_size
+from nc.records import (
+    CompressionRecord,
+    EvalRecord,
+    RunRecord,
+    SpellingRecord,
+    columns,
+    optional_defaults,
+    required_columns,
+)
 
 from .paper import PAPER_SIZES
 
-RUN_COLUMNS = ("slug", "size", "variant", "seed", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte",
-               "compression_ratio")
-EVAL_COLUMNS = ("slug", "size", "variant", "seed", "step", "loss", "accuracy", "bits_per_byte")
-SPELLING_COLUMNS = ("scheme", "label", "size", "step", "held_out_accuracy", "train_accuracy", "held_out_words",
-                    "train_words")
-COMPRESSION_COLUMNS = ("slug", "compression_ratio", "bit_compression_ratio", "tokens", "bytes", "vocab_size",
-                       "unigram_bits_per_byte")
 DEFAULT_VARIANT = "default"
 
 
@@ -36,13 +39,29 @@ class Summary:
     runs: pd.DataFrame
     evals: pd.DataFrame
     compression: pd.DataFrame
-    spelling: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SPELLING_COLUMNS)))
+    spelling: pd.DataFrame = field(default_factory=lambda: empty_frame(SpellingRecord))
 
 
-def require_columns(df: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
+def empty_frame(record: type) -> pd.DataFrame:
+    """A table with ``record``'s columns and no rows."""
+    return pd.DataFrame(columns=list(columns(record)))
+
+
+def require_columns(df: pd.DataFrame, names, what: str) -> None:
+    missing = [c for c in names if c not in df.columns]
     if missing:
         raise ValueError(f"{what}: missing column(s) {missing}; has {list(df.columns)}")
+
+
+def read_records(df: pd.DataFrame, record: type, what: str) -> pd.DataFrame:
+    """``df`` checked against ``record`` (``nc.records``): every required column present (else an error
+    naming ``what`` and the missing ones), absent optional columns added with their default."""
+    require_columns(df, required_columns(record), what)
+    out = df.copy()
+    for name, default in optional_defaults(record).items():
+        if name not in out.columns:
+            out[name] = np.nan if default is None else default
+    return out
 
 
 def with_method_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -58,33 +77,32 @@ def with_method_columns(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def make_summary(runs: pd.DataFrame, evals: pd.DataFrame, compression: pd.DataFrame,
-                 spelling: pd.DataFrame | None = None) -> Summary:
+def make_summary(
+    runs: pd.DataFrame, evals: pd.DataFrame, compression: pd.DataFrame, spelling: pd.DataFrame | None = None
+) -> Summary:
     """Validate and enrich in-memory summary tables (the file loader and the tests share this path)."""
-    require_columns(runs, RUN_COLUMNS, "runs.csv")
-    require_columns(evals, EVAL_COLUMNS, "evals.csv")
-    require_columns(compression, COMPRESSION_COLUMNS, "compression.csv")
-    runs = with_method_columns(runs)
-    if "bits_per_byte_se" not in runs.columns:  # summaries written before evaluations reported it
-        runs["bits_per_byte_se"] = np.nan
+    runs = with_method_columns(read_records(runs, RunRecord, "runs.csv"))
     runs["variant"] = runs["variant"].fillna(DEFAULT_VARIANT).astype(str)
-    if "nominal_params" not in runs.columns or runs["nominal_params"].isna().any():
+    if runs["nominal_params"].isna().any():
         runs["nominal_params"] = runs["size"].map(lambda s: model_size(s).nominal_params)
-    evals = with_method_columns(evals)
-    if "bits_per_byte_se" not in evals.columns:
-        evals["bits_per_byte_se"] = np.nan
+    evals = with_method_columns(read_records(evals, EvalRecord, "evals.csv"))
     evals["variant"] = evals["variant"].fillna(DEFAULT_VARIANT).astype(str)
-    compression = with_method_columns(compression)
+    compression = with_method_columns(read_records(compression, CompressionRecord, "compression.csv"))
     compression["uniform_bits_per_byte"] = metrics.uniform_bits_per_byte(
-        compression["vocab_size"].astype(float), compression["compression_ratio"].astype(float))
-    if spelling is None:
-        spelling = pd.DataFrame(columns=list(SPELLING_COLUMNS))
-    require_columns(spelling, SPELLING_COLUMNS, "spelling.csv")
+        compression["vocab_size"].astype(float), compression["compression_ratio"].astype(float)
+    )
+    spelling = read_records(
+        spelling if spelling is not None else empty_frame(SpellingRecord), SpellingRecord, "spelling.csv"
+    )
     return Summary(runs=runs, evals=evals, compression=compression, spelling=spelling)
 
 
-def load_summary(runs_csv: str | os.PathLike, evals_csv: str | os.PathLike,
-                 compression_csv: str | os.PathLike, spelling_csv: str | os.PathLike | None = None) -> Summary:
+def load_summary(
+    runs_csv: str | os.PathLike,
+    evals_csv: str | os.PathLike,
+    compression_csv: str | os.PathLike,
+    spelling_csv: str | os.PathLike | None = None,
+) -> Summary:
     """Read the summary CSVs written by the collector (``spelling_csv`` optional)."""
     spelling = pd.read_csv(spelling_csv) if spelling_csv is not None else None
     return make_summary(pd.read_csv(runs_csv), pd.read_csv(evals_csv), pd.read_csv(compression_csv), spelling)
@@ -112,8 +130,15 @@ def seed_means(runs: pd.DataFrame, variant: str = DEFAULT_VARIANT) -> pd.DataFra
     and ``bits_per_byte_std`` (sample std over seeds; NaN for one seed)."""
     sel = runs[runs["variant"] == variant]
     keys = ["slug", "label", "paper_label", "kind", "token_bits", "window_bits", "uses_m1", "size"]
-    numeric = ["nominal_params", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte", "bits_per_byte_se",
-               "compression_ratio"]
+    numeric = [
+        "nominal_params",
+        "steps",
+        "loss_nats_per_token",
+        "accuracy",
+        "bits_per_byte",
+        "bits_per_byte_se",
+        "compression_ratio",
+    ]
     if sel.empty:
         return pd.DataFrame(columns=keys + numeric + ["seeds", "bits_per_byte_std"])
     grouped = sel.groupby(keys, dropna=False, sort=False)

@@ -5,9 +5,11 @@ the audit read the same frames, so each number is computed in one place. A repro
 followed by ``paper_x``. Rows the paper lists but the runs lack stay, with empty reproduced cells.
 Derived quantities go through ``nc.eval.metrics`` (uniform bits/byte, MFLOPs/byte, bits/token).
 
-Every reproduced bits/byte of a trained model carries ``bits_per_byte_noise`` (the standard deviation of that number were the runs repeated), from the seed spread and the evaluation
-sample's standard error. The claims never decide on a difference smaller than it.
+Every reproduced bits/byte of a trained model carries ``bits_per_byte_noise`` (the standard deviation
+of that number were the runs repeated), from the seed spread and the evaluation sample's standard error.
+The claims never decide on a difference smaller than it.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,15 +23,22 @@ from nc.eval import metrics
 from nc.io import write_text
 from nc.methods import parse_method
 from nc.models.sizes import model_size
+from nc.records import CompressionRecord, EvalRecord, RunRecord
 
 from .markdown import dataframe_to_markdown
 from .names import TABLE_NAMES, TABLE_TITLES
 from .options import AnalysisOptions
 from .paper import PAPER_SIZES, canonical_label, paper_scalar, paper_table, spec_label
 from .stats import welch_test
-from .summary import (COMPRESSION_COLUMNS, DEFAULT_VARIANT, EVAL_COLUMNS, RUN_COLUMNS, Summary, make_summary,
-                      paper_size_map, seed_means, seed_stats)
-
+from .summary import (
+    DEFAULT_VARIANT,
+    Summary,
+    empty_frame,
+    make_summary,
+    paper_size_map,
+    seed_means,
+    seed_stats,
+)
 
 SEQ2SEQ_TASKS = {"seq2seq-decompress": "Decompress", "seq2seq-bytelm": "Byte Level LM", "seq2seq-compress": "Compress"}
 RESET_TEXT = {1: "every window", 2: "every other window", 0: "never"}
@@ -49,10 +58,15 @@ class TableContext:
     seed_spread: dict[str, float]
 
     @classmethod
-    def create(cls, summary: Summary, options: AnalysisOptions) -> "TableContext":
+    def create(cls, summary: Summary, options: AnalysisOptions) -> TableContext:
         sizes = summary.runs["size"].unique().tolist()
-        return cls(summary, options, paper_size_map(sizes, options.paper_size_map), m1_parameter_count(summary, options),
-                   seed_spreads(summary.runs))
+        return cls(
+            summary,
+            options,
+            paper_size_map(sizes, options.paper_size_map),
+            m1_parameter_count(summary, options),
+            seed_spreads(summary.runs),
+        )
 
     def paper_size(self, size) -> str | None:
         return self.size_map.get(size)
@@ -62,17 +76,16 @@ class TableContext:
 
 
 def m1_parameter_count(summary: Summary, options: AnalysisOptions) -> float:
-    """M1's nominal parameters: from ``options.m1_size``; else recovered from the runs' own MFLOPs/byte
-    (2 N_M1 = FLOPs/byte - 2 N_M2 / ratio); 0 when no run uses M1."""
+    """M1's nominal parameters: from ``options.m1_size``; else what the runs over M1 record (runs.csv
+    ``m1_params``, from their eval.json); 0 when no run uses M1."""
     if options.m1_size:
         return model_size(options.m1_size).nominal_params
-    runs = summary.runs[summary.runs["uses_m1"]]
-    if runs.empty:
-        return 0.0
-    if "mflops_per_byte" not in runs.columns or runs["mflops_per_byte"].isna().all():
-        raise ValueError("analysis.m1_size is not set and runs.csv has no mflops_per_byte to recover M1's size from")
-    m2 = 2.0 * runs["nominal_params"] / runs["compression_ratio"]
-    return float(np.median((runs["mflops_per_byte"] * 1e6 - m2) / 2.0))
+    recorded = summary.runs.loc[summary.runs["uses_m1"], "m1_params"].dropna().astype(float)
+    if summary.runs["uses_m1"].any() and recorded.empty:
+        raise ValueError("analysis.m1_size is not set and runs.csv records no m1_params for the runs over M1")
+    if recorded.nunique() > 1:
+        raise ValueError(f"runs.csv: the runs over M1 record different m1_params {sorted(recorded.unique())}")
+    return float(recorded.iloc[0]) if len(recorded) else 0.0
 
 
 def seed_spreads(runs: pd.DataFrame) -> dict[str, float]:
@@ -104,23 +117,29 @@ def bits_per_byte_noise(labels, seeds, own_std, eval_se, spreads: dict[str, floa
     return np.hypot(spread, se) / np.sqrt(seeds)
 
 
-def _noise_column(ctx: "TableContext", means: pd.DataFrame) -> np.ndarray:
+def _noise_column(ctx: TableContext, means: pd.DataFrame) -> np.ndarray:
     if means.empty:
         return np.array([], float)
-    return bits_per_byte_noise(means["paper_label"], means["seeds"], means["bits_per_byte_std"],
-                               means["bits_per_byte_se"], ctx.seed_spread)
+    return bits_per_byte_noise(
+        means["paper_label"], means["seeds"], means["bits_per_byte_std"], means["bits_per_byte_se"], ctx.seed_spread
+    )
 
 
 def mflops_column(df: pd.DataFrame, m1_params: float) -> np.ndarray:
     """MFLOPs/byte of each row (``nominal_params``, ``compression_ratio``, ``uses_m1``) via nc.eval.metrics."""
-    return metrics.mflops_per_byte(df["nominal_params"].astype(float), df["compression_ratio"].astype(float),
-                                   np.where(df["uses_m1"].astype(bool), m1_params, 0.0))
+    return metrics.mflops_per_byte(
+        df["nominal_params"].astype(float),
+        df["compression_ratio"].astype(float),
+        np.where(df["uses_m1"].astype(bool), m1_params, 0.0),
+    )
 
 
 # ------------------------------------------------------------------------------------------ joining
 
-def with_paper(repro: pd.DataFrame, paper: pd.DataFrame, on: list[str], values: list[str],
-               paper_values: list[str] | None = None) -> pd.DataFrame:
+
+def with_paper(
+    repro: pd.DataFrame, paper: pd.DataFrame, on: list[str], values: list[str], paper_values: list[str] | None = None
+) -> pd.DataFrame:
     """Outer-join reproduced ``values`` with the paper's (renamed ``paper_<value>``), rows in the paper's
     order first; each reproduced column is followed by its paper column."""
     paper_values = paper_values or values
@@ -136,7 +155,8 @@ def with_paper(repro: pd.DataFrame, paper: pd.DataFrame, on: list[str], values: 
             repro[key] = repro[key].astype(object)
     merged = repro.merge(paper, on=on, how="outer")
     merged = merged.sort_values(["_paper_order", "_repro_order"], na_position="last").drop(
-        columns=["_paper_order", "_repro_order"])
+        columns=["_paper_order", "_repro_order"]
+    )
     extra = [c for c in repro.columns if c not in on and c not in values and not c.startswith("_")]
     ordered = list(on) + extra
     for v in values:
@@ -148,8 +168,14 @@ def _size_order(sizes) -> list:
     return sorted(set(s for s in sizes if isinstance(s, str)), key=lambda s: model_size(s).nominal_params)
 
 
-def _per_size(ctx: TableContext, paper: pd.DataFrame, setting_col: str, value_map: dict[str, str],
-              methods: list[str] | None = None, variant: str = DEFAULT_VARIANT) -> pd.DataFrame:
+def _per_size(
+    ctx: TableContext,
+    paper: pd.DataFrame,
+    setting_col: str,
+    value_map: dict[str, str],
+    methods: list[str] | None = None,
+    variant: str = DEFAULT_VARIANT,
+) -> pd.DataFrame:
     """Seed-mean rows per (method, size) joined with a paper table keyed by (setting, paper size)."""
     paper = paper.copy()
     paper["paper_label"] = paper[setting_col].map(canonical_label)
@@ -162,26 +188,31 @@ def _per_size(ctx: TableContext, paper: pd.DataFrame, setting_col: str, value_ma
     means["bits_per_byte_noise"] = _noise_column(ctx, means)
     means = means.sort_values(["paper_label", "nominal_params"])
     paper = paper[paper["size"].isin(PAPER_SIZES)].rename(columns={"size": "paper_size"})
-    repro = means[["paper_label", "paper_size", "size", "seeds", "compression_ratio", "bits_per_token",
-                   "bits_per_byte_noise"] + list(value_map)]
+    repro = means[
+        ["paper_label", "paper_size", "size", "seeds", "compression_ratio", "bits_per_token", "bits_per_byte_noise"]
+        + list(value_map)
+    ]
     return with_paper(repro, paper, ["paper_label", "paper_size"], list(value_map), list(value_map.values()))
 
 
 # ------------------------------------------------------------------------------------------ tables
+
 
 def table01_token_vs_bit_ratio(ctx: TableContext) -> pd.DataFrame:
     paper = paper_table("table01_token_vs_bit_ratio")
     paper["paper_label"] = [spec_label(m, b) for m, b in zip(paper["method"], paper["token_bits"])]
     comp = ctx.summary.compression.rename(columns={"compression_ratio": "token_compression_ratio"})
     repro = comp[comp["paper_label"].isin(paper["paper_label"])][
-        ["paper_label", "token_compression_ratio", "bit_compression_ratio"]]
+        ["paper_label", "token_compression_ratio", "bit_compression_ratio"]
+    ]
     return with_paper(repro, paper, ["paper_label"], ["token_compression_ratio", "bit_compression_ratio"])
 
 
 def table02_compression_ratio(ctx: TableContext) -> pd.DataFrame:
     paper = paper_table("table02_compression_ratio")
-    paper["paper_label"] = [spec_label(m, t, w) for m, t, w in
-                            zip(paper["method"], paper["token_bits"], paper["window_bits"])]
+    paper["paper_label"] = [
+        spec_label(m, t, w) for m, t, w in zip(paper["method"], paper["token_bits"], paper["window_bits"])
+    ]
     comp = ctx.summary.compression
     repro = comp[comp["paper_label"].isin(paper["paper_label"])][["paper_label", "compression_ratio"]]
     return with_paper(repro, paper, ["paper_label"], ["compression_ratio"])
@@ -190,11 +221,13 @@ def table02_compression_ratio(ctx: TableContext) -> pd.DataFrame:
 def table03_trivial_models(ctx: TableContext) -> pd.DataFrame:
     """Uniform bits/byte = log2(V) / ratio (nc.eval.metrics), unigram from the compression stats."""
     paper = paper_table("table03_trivial_models")
-    paper["paper_label"] = [spec_label(m, t, w) for m, t, w in
-                            zip(paper["method"], paper["token_bits"], paper["window_bits"])]
+    paper["paper_label"] = [
+        spec_label(m, t, w) for m, t, w in zip(paper["method"], paper["token_bits"], paper["window_bits"])
+    ]
     comp = ctx.summary.compression
     repro = comp[comp["paper_label"].isin(paper["paper_label"])][
-        ["paper_label", "vocab_size", "compression_ratio", "uniform_bits_per_byte", "unigram_bits_per_byte"]].copy()
+        ["paper_label", "vocab_size", "compression_ratio", "uniform_bits_per_byte", "unigram_bits_per_byte"]
+    ].copy()
     repro["delta"] = repro["uniform_bits_per_byte"] - repro["unigram_bits_per_byte"]
     return with_paper(repro, paper, ["paper_label"], ["uniform_bits_per_byte", "unigram_bits_per_byte", "delta"])
 
@@ -210,10 +243,12 @@ def table05_seq2seq(ctx: TableContext) -> pd.DataFrame:
     acc = seed_stats(runs, "accuracy_percent", keys)
     ce = seed_stats(runs, "loss_nats_per_token", keys)
     repro = acc.rename(columns={"mean": "accuracy"})[keys + ["accuracy"]].merge(
-        ce.rename(columns={"mean": "cross_entropy", "std": "cross_entropy_std", "n": "seeds"}), on=keys, how="outer")
+        ce.rename(columns={"mean": "cross_entropy", "std": "cross_entropy_std", "n": "seeds"}), on=keys, how="outer"
+    )
     sizes = runs.groupby(keys)["size"].first().reset_index()
-    repro = repro.merge(sizes, on=keys, how="left")[keys + ["size", "seeds", "accuracy", "cross_entropy",
-                                                            "cross_entropy_std"]]
+    repro = repro.merge(sizes, on=keys, how="left")[
+        keys + ["size", "seeds", "accuracy", "cross_entropy", "cross_entropy_std"]
+    ]
     return with_paper(repro, paper, keys, ["accuracy", "cross_entropy", "cross_entropy_std"])
 
 
@@ -222,16 +257,25 @@ def _byte_matched_stats(ctx: TableContext) -> pd.DataFrame:
     runs = ctx.summary.runs
     bm = runs[runs["variant"] == "bytematched"]
     size = bm["size"].mode().iloc[0] if len(bm) else ctx.size_standing_for("25m")
-    rows = [("EqualInfoAC[b=16;v=256]", np.nan, DEFAULT_VARIANT),
-            ("EqualInfoAC[b=16;v=65k]", "byte matched", "bytematched"),
-            ("EqualInfoAC[b=16;v=65k]", "token matched", DEFAULT_VARIANT)]
+    rows = [
+        ("EqualInfoAC[b=16;v=256]", np.nan, DEFAULT_VARIANT),
+        ("EqualInfoAC[b=16;v=65k]", "byte matched", "bytematched"),
+        ("EqualInfoAC[b=16;v=65k]", "token matched", DEFAULT_VARIANT),
+    ]
     out = []
     for label, comparison, variant in rows:
         sel = runs[(runs["paper_label"] == label) & (runs["variant"] == variant) & (runs["size"] == size)]
         vals = sel["bits_per_byte"].astype(float)
-        out.append({"tokenization": label, "comparison": comparison, "size": size, "seeds": len(vals),
-                    "bits_per_byte": vals.mean() if len(vals) else np.nan,
-                    "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else np.nan})
+        out.append(
+            {
+                "tokenization": label,
+                "comparison": comparison,
+                "size": size,
+                "seeds": len(vals),
+                "bits_per_byte": vals.mean() if len(vals) else np.nan,
+                "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else np.nan,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -262,14 +306,23 @@ def table09_m1_reset(ctx: TableContext) -> pd.DataFrame:
             label = spec_label("EqualInfoAC", token_bits, 16, m1_reset=reset)
             ratio = comp.loc[comp["paper_label"] == label, "compression_ratio"]
             run = means.loc[(means["paper_label"] == label) & (means["size"] == size)]
-            rows.append({"method": "EqualInfoAC[b=16]", "token_bits": token_bits, "m1_reset": text, "size": size,
-                         "paper_label": label, "compression_ratio": ratio.iloc[0] if len(ratio) else np.nan,
-                         "bits_per_byte_noise": run["bits_per_byte_noise"].iloc[0] if len(run) else np.nan,
-                         "bits_per_byte": run["bits_per_byte"].iloc[0] if len(run) else np.nan})
+            rows.append(
+                {
+                    "method": "EqualInfoAC[b=16]",
+                    "token_bits": token_bits,
+                    "m1_reset": text,
+                    "size": size,
+                    "paper_label": label,
+                    "compression_ratio": ratio.iloc[0] if len(ratio) else np.nan,
+                    "bits_per_byte_noise": run["bits_per_byte_noise"].iloc[0] if len(run) else np.nan,
+                    "bits_per_byte": run["bits_per_byte"].iloc[0] if len(run) else np.nan,
+                }
+            )
     repro = pd.DataFrame(rows)
     # MFLOPs/byte places these runs on Figure 12 beside the scaling curves.
     repro["mflops_per_byte"] = metrics.mflops_per_byte(
-        model_size(size).nominal_params if size else np.nan, repro["compression_ratio"], ctx.m1_params)
+        model_size(size).nominal_params if size else np.nan, repro["compression_ratio"], ctx.m1_params
+    )
     return with_paper(repro, paper, ["method", "token_bits", "m1_reset"], ["compression_ratio", "bits_per_byte"])
 
 
@@ -286,12 +339,20 @@ def table10_gzip_header(ctx: TableContext) -> pd.DataFrame:
             label = spec_label("GZip", token_bits, gzip_header=header)
             ratio = comp.loc[comp["paper_label"] == label, "compression_ratio"]
             run = means.loc[(means["paper_label"] == label) & (means["size"] == size)]
-            rows.append({"method": "GZip", "token_bits": token_bits, "header_footer": text, "size": size,
-                         "compression_ratio": ratio.iloc[0] if len(ratio) else np.nan,
-                         "bits_per_byte_noise": run["bits_per_byte_noise"].iloc[0] if len(run) else np.nan,
-                         "bits_per_byte": run["bits_per_byte"].iloc[0] if len(run) else np.nan})
-    return with_paper(pd.DataFrame(rows), paper, ["method", "token_bits", "header_footer"],
-                      ["compression_ratio", "bits_per_byte"])
+            rows.append(
+                {
+                    "method": "GZip",
+                    "token_bits": token_bits,
+                    "header_footer": text,
+                    "size": size,
+                    "compression_ratio": ratio.iloc[0] if len(ratio) else np.nan,
+                    "bits_per_byte_noise": run["bits_per_byte_noise"].iloc[0] if len(run) else np.nan,
+                    "bits_per_byte": run["bits_per_byte"].iloc[0] if len(run) else np.nan,
+                }
+            )
+    return with_paper(
+        pd.DataFrame(rows), paper, ["method", "token_bits", "header_footer"], ["compression_ratio", "bits_per_byte"]
+    )
 
 
 def variance_size(runs: pd.DataFrame) -> str | None:
@@ -309,7 +370,8 @@ def table11_variance(ctx: TableContext) -> pd.DataFrame:
     size = variance_size(runs)
     sel = runs[(runs["variant"] == DEFAULT_VARIANT) & (runs["size"] == size)]
     st = seed_stats(sel, "bits_per_byte", ["paper_label", "size"]).rename(
-        columns={"mean": "bits_per_byte_mean", "std": "bits_per_byte_std", "n": "seeds"})
+        columns={"mean": "bits_per_byte_mean", "std": "bits_per_byte_std", "n": "seeds"}
+    )
     st = st[st["seeds"] > 1]
     return with_paper(st, paper, ["paper_label"], ["bits_per_byte_mean", "bits_per_byte_std"])
 
@@ -318,7 +380,9 @@ def table12_dataset_sizes(ctx: TableContext) -> pd.DataFrame:
     paper = paper_table("table12_dataset_sizes")
     paper["paper_label"] = paper["method"].map(canonical_label)
     comp = ctx.summary.compression
-    repro = comp[comp["paper_label"].isin(paper["paper_label"])][["paper_label", "compression_ratio", "tokens", "bytes"]]
+    repro = comp[comp["paper_label"].isin(paper["paper_label"])][
+        ["paper_label", "compression_ratio", "tokens", "bytes"]
+    ]
     return with_paper(repro, paper, ["paper_label"], ["compression_ratio", "tokens", "bytes"])
 
 
@@ -351,16 +415,29 @@ def table13_scaled_data(ctx: TableContext) -> pd.DataFrame:
     for (label, size), group in evals.groupby(["paper_label", "size"], sort=False):
         # Mean over seeds of the curve, read at the step nearest the size's fraction of training.
         curve = group.groupby("step", as_index=False).agg(
-            bits_per_byte=("bits_per_byte", "mean"), bits_per_byte_se=("bits_per_byte_se", "mean"),
-            bits_per_byte_std=("bits_per_byte", lambda x: x.std(ddof=1)), seeds=("seed", "nunique"))
+            bits_per_byte=("bits_per_byte", "mean"),
+            bits_per_byte_se=("bits_per_byte_se", "mean"),
+            bits_per_byte_std=("bits_per_byte", lambda x: x.std(ddof=1)),
+            seeds=("seed", "nunique"),
+        )
         row = read_at_fraction(curve, fractions[size])
-        noise = bits_per_byte_noise([label], [row["seeds"]], [row["bits_per_byte_std"]], [row["bits_per_byte_se"]],
-                                    ctx.seed_spread)[0]
-        rows.append({"paper_label": label, "paper_size": ctx.paper_size(size), "size": size,
-                     "fraction": fractions[size], "step": int(row["step"]), "bits_per_byte_noise": noise,
-                     "bits_per_byte": float(row["bits_per_byte"])})
-    repro = pd.DataFrame(rows, columns=["paper_label", "paper_size", "size", "fraction", "step", "bits_per_byte_noise",
-                                        "bits_per_byte"])
+        noise = bits_per_byte_noise(
+            [label], [row["seeds"]], [row["bits_per_byte_std"]], [row["bits_per_byte_se"]], ctx.seed_spread
+        )[0]
+        rows.append(
+            {
+                "paper_label": label,
+                "paper_size": ctx.paper_size(size),
+                "size": size,
+                "fraction": fractions[size],
+                "step": int(row["step"]),
+                "bits_per_byte_noise": noise,
+                "bits_per_byte": float(row["bits_per_byte"]),
+            }
+        )
+    repro = pd.DataFrame(
+        rows, columns=["paper_label", "paper_size", "size", "fraction", "step", "bits_per_byte_noise", "bits_per_byte"]
+    )
     ratios = ctx.summary.compression.set_index("paper_label")["compression_ratio"]
     repro["compression_ratio"] = repro["paper_label"].map(ratios)
     repro["nominal_params"] = repro["size"].map(lambda s: model_size(s).nominal_params)
@@ -373,8 +450,15 @@ def table13_scaled_data(ctx: TableContext) -> pd.DataFrame:
 def _uniform_rows(ctx: TableContext, paper: pd.DataFrame, labels) -> pd.DataFrame:
     comp = ctx.summary.compression
     comp = comp[comp["paper_label"].isin(labels)]
-    repro = pd.DataFrame({"paper_label": comp["paper_label"], "paper_size": "uniform", "size": "uniform",
-                          "compression_ratio": comp["compression_ratio"], "bits_per_byte": comp["uniform_bits_per_byte"]})
+    repro = pd.DataFrame(
+        {
+            "paper_label": comp["paper_label"],
+            "paper_size": "uniform",
+            "size": "uniform",
+            "compression_ratio": comp["compression_ratio"],
+            "bits_per_byte": comp["uniform_bits_per_byte"],
+        }
+    )
     paper = paper[paper["size"] == "uniform"].rename(columns={"size": "paper_size"})
     return with_paper(repro, paper, ["paper_label", "paper_size"], ["bits_per_byte"])
 
@@ -404,7 +488,9 @@ def table17_fig14_values(ctx: TableContext) -> pd.DataFrame:
     paper = paper_table("table17_fig14_values")
     paper = paper.rename(columns={"compression_ratio": "paper_ratio_in"})
     out = _per_size(ctx, paper, "setting", {"bits_per_byte": "bits_per_byte", "mflops_per_byte": "mflops_per_byte"})
-    ratio = paper.assign(paper_label=paper["setting"].map(canonical_label)).groupby("paper_label")["paper_ratio_in"].first()
+    ratio = (
+        paper.assign(paper_label=paper["setting"].map(canonical_label)).groupby("paper_label")["paper_ratio_in"].first()
+    )
     out.insert(out.columns.get_loc("compression_ratio") + 1, "paper_compression_ratio", out["paper_label"].map(ratio))
     return out
 
@@ -423,8 +509,12 @@ M1_PROXY_LABEL = "AC[v=256]"  # AC's uniform bits/byte is M1's own bits/byte on 
 def section51_bitstream(ctx: TableContext) -> pd.DataFrame:
     """Section 5.1: per size, M2's loss (nats per 1-bit token) over AC's raw bitstream beside the uniform
     model's ln 2 and the paper's 0.693 (25m) / 0.6928 (403m); ``loss_noise`` is bits/byte noise in nats/token."""
-    paper = pd.DataFrame({"paper_size": ["25m", "403m"],
-                          "loss_nats_per_token": [paper_scalar(f"bitstream_{s}_cross_entropy") for s in ("25m", "403m")]})
+    paper = pd.DataFrame(
+        {
+            "paper_size": ["25m", "403m"],
+            "loss_nats_per_token": [paper_scalar(f"bitstream_{s}_cross_entropy") for s in ("25m", "403m")],
+        }
+    )
     means = seed_means(ctx.summary.runs)
     means = means[means["paper_label"] == BITSTREAM_LABEL].copy()
     means["paper_size"] = means["size"].map(ctx.paper_size)
@@ -432,12 +522,14 @@ def section51_bitstream(ctx: TableContext) -> pd.DataFrame:
     means["loss_noise"] = noise * means["compression_ratio"].astype(float) * metrics.LN2 if len(means) else []
     means["uniform_loss"] = metrics.LN2
     means = means.sort_values("nominal_params")
-    repro = means[["paper_size", "size", "seeds", "compression_ratio", "uniform_loss", "loss_noise",
-                   "loss_nats_per_token"]]
+    repro = means[
+        ["paper_size", "size", "seeds", "compression_ratio", "uniform_loss", "loss_noise", "loss_nats_per_token"]
+    ]
     return with_paper(repro, paper, ["paper_size"], ["loss_nats_per_token"])
 
 
 # ------------------------------------------------------------------------------------------ Welch tests
+
 
 def welch_comparisons(ctx: TableContext) -> list[dict]:
     """The paper's significance statements as (a, b, metric, alternative, claim, paper stats) records,
@@ -446,33 +538,62 @@ def welch_comparisons(ctx: TableContext) -> list[dict]:
     t6 = _byte_matched_stats(ctx).set_index(["tokenization", "comparison"], drop=False)
     p6 = paper_table("table06_byte_matched").fillna({"comparison": ""})
     t6["comparison"] = t6["comparison"].fillna("")
-    names = {("EqualInfoAC[b=16;v=256]", ""): "EqualInfoAC[b=16;v=256]",
-             ("EqualInfoAC[b=16;v=65k]", "byte matched"): "EqualInfoAC[b=16;v=65k] byte matched",
-             ("EqualInfoAC[b=16;v=65k]", "token matched"): "EqualInfoAC[b=16;v=65k] token matched"}
+    names = {
+        ("EqualInfoAC[b=16;v=256]", ""): "EqualInfoAC[b=16;v=256]",
+        ("EqualInfoAC[b=16;v=65k]", "byte matched"): "EqualInfoAC[b=16;v=65k] byte matched",
+        ("EqualInfoAC[b=16;v=65k]", "token matched"): "EqualInfoAC[b=16;v=65k] token matched",
+    }
     stats6 = {}
     for (tok, cmp_), name in names.items():
         r = t6[(t6["tokenization"] == tok) & (t6["comparison"] == cmp_)].iloc[0]
         p = p6[(p6["tokenization"] == tok) & (p6["comparison"] == cmp_)].iloc[0]
         stats6[name] = ((r["bits_per_byte"], r["std"], r["seeds"]), (p["bits_per_byte"], p["std"], PAPER_SEEDS))
-    pairs = [("EqualInfoAC[b=16;v=65k] byte matched", "EqualInfoAC[b=16;v=256]"),
-             ("EqualInfoAC[b=16;v=65k] token matched", "EqualInfoAC[b=16;v=256]"),
-             ("EqualInfoAC[b=16;v=65k] token matched", "EqualInfoAC[b=16;v=65k] byte matched")]
+    pairs = [
+        ("EqualInfoAC[b=16;v=65k] byte matched", "EqualInfoAC[b=16;v=256]"),
+        ("EqualInfoAC[b=16;v=65k] token matched", "EqualInfoAC[b=16;v=256]"),
+        ("EqualInfoAC[b=16;v=65k] token matched", "EqualInfoAC[b=16;v=65k] byte matched"),
+    ]
     for a, b in pairs:
-        comps.append({"source": "Table 6 / Section 5.3", "metric": "bits_per_byte", "a": a, "b": b,
-                      "alternative": "two-sided", "paper_claim": "significant (p < 0.05)", "paper_significant": True,
-                      "repro": (stats6[a][0], stats6[b][0]), "paper": (stats6[a][1], stats6[b][1])})
+        comps.append(
+            {
+                "source": "Table 6 / Section 5.3",
+                "metric": "bits_per_byte",
+                "a": a,
+                "b": b,
+                "alternative": "two-sided",
+                "paper_claim": "significant (p < 0.05)",
+                "paper_significant": True,
+                "repro": (stats6[a][0], stats6[b][0]),
+                "paper": (stats6[a][1], stats6[b][1]),
+            }
+        )
     t5 = table05_seq2seq(ctx)
-    for label, claim, sig in (("AC[v=256]", "not significant (p = 0.07)", False),
-                              ("EqualInfoAC[b=16;v=256]", "significant: decompression leverages the input", True)):
-        def row(task):
+    for label, claim, sig in (
+        ("AC[v=256]", "not significant (p = 0.07)", False),
+        ("EqualInfoAC[b=16;v=256]", "significant: decompression leverages the input", True),
+    ):
+
+        def row(task, label=label):
             r = t5[(t5["paper_label"] == label) & (t5["task"] == task)].iloc[0]
-            return ((r["cross_entropy"], r["cross_entropy_std"], r["seeds"]),
-                    (r["paper_cross_entropy"], r["paper_cross_entropy_std"], PAPER_SEEDS))
+            return (
+                (r["cross_entropy"], r["cross_entropy_std"], r["seeds"]),
+                (r["paper_cross_entropy"], r["paper_cross_entropy_std"], PAPER_SEEDS),
+            )
+
         dec, lm = row("Decompress"), row("Byte Level LM")
-        comps.append({"source": "Table 5 / Section 5.2", "metric": "cross_entropy",
-                      "a": f"{label} Decompress", "b": f"{label} Byte Level LM", "alternative": "less",
-                      "paper_claim": claim, "paper_significant": sig,
-                      "repro": (dec[0], lm[0]), "paper": (dec[1], lm[1])})
+        comps.append(
+            {
+                "source": "Table 5 / Section 5.2",
+                "metric": "cross_entropy",
+                "a": f"{label} Decompress",
+                "b": f"{label} Byte Level LM",
+                "alternative": "less",
+                "paper_claim": claim,
+                "paper_significant": sig,
+                "repro": (dec[0], lm[0]),
+                "paper": (dec[1], lm[1]),
+            }
+        )
     return comps
 
 
@@ -481,7 +602,9 @@ def _welch_or_none(a, b, alpha, alternative):
     values = [m1, s1, n1, m2, s2, n2]
     if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values) or min(n1, n2) < 2:
         return None
-    return welch_test(float(m1), float(s1), int(n1), float(m2), float(s2), int(n2), alpha=alpha, alternative=alternative)
+    return welch_test(
+        float(m1), float(s1), int(n1), float(m2), float(s2), int(n2), alpha=alpha, alternative=alternative
+    )
 
 
 def welch_tests(ctx: TableContext) -> pd.DataFrame:
@@ -489,18 +612,32 @@ def welch_tests(ctx: TableContext) -> pd.DataFrame:
     published mean/std (n = 5); the paper's claim; whether the reproduction agrees with it."""
     rows = []
     for c in welch_comparisons(ctx):
-        res = _welch_or_none(*c["repro"], ctx.options.alpha, c["alternative"])
-        paper_res = _welch_or_none(*c["paper"], ctx.options.alpha, c["alternative"])
+        res = _welch_or_none(c["repro"][0], c["repro"][1], ctx.options.alpha, c["alternative"])
+        paper_res = _welch_or_none(c["paper"][0], c["paper"][1], ctx.options.alpha, c["alternative"])
         (am, as_, an), (bm, bs, bn) = c["repro"]
-        rows.append({
-            "source": c["source"], "metric": c["metric"], "a": c["a"], "b": c["b"], "alternative": c["alternative"],
-            "a_mean": am, "a_std": as_, "a_n": an, "b_mean": bm, "b_std": bs, "b_n": bn,
-            "t": res.t if res else np.nan, "dof": res.dof if res else np.nan, "p": res.p if res else np.nan,
-            "verdict": ("significant" if res.significant else "not significant") if res else "not testable",
-            "paper_claim": c["paper_claim"],
-            "paper_t": paper_res.t if paper_res else np.nan, "paper_p": paper_res.p if paper_res else np.nan,
-            "agrees_with_paper": (res.significant == c["paper_significant"]) if res else np.nan,
-        })
+        rows.append(
+            {
+                "source": c["source"],
+                "metric": c["metric"],
+                "a": c["a"],
+                "b": c["b"],
+                "alternative": c["alternative"],
+                "a_mean": am,
+                "a_std": as_,
+                "a_n": an,
+                "b_mean": bm,
+                "b_std": bs,
+                "b_n": bn,
+                "t": res.t if res else np.nan,
+                "dof": res.dof if res else np.nan,
+                "p": res.p if res else np.nan,
+                "verdict": ("significant" if res.significant else "not significant") if res else "not testable",
+                "paper_claim": c["paper_claim"],
+                "paper_t": paper_res.t if paper_res else np.nan,
+                "paper_p": paper_res.p if paper_res else np.nan,
+                "agrees_with_paper": (res.significant == c["paper_significant"]) if res else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -533,8 +670,7 @@ def build_tables(summary: Summary, options: AnalysisOptions) -> dict[str, pd.Dat
 
 def empty_summary() -> Summary:
     """A summary without runs or compression stats: the tables it gives hold the paper's rows only."""
-    return make_summary(pd.DataFrame(columns=list(RUN_COLUMNS)), pd.DataFrame(columns=list(EVAL_COLUMNS)),
-                        pd.DataFrame(columns=list(COMPRESSION_COLUMNS)))
+    return make_summary(empty_frame(RunRecord), empty_frame(EvalRecord), empty_frame(CompressionRecord))
 
 
 def paper_value_tables(options: AnalysisOptions) -> dict[str, pd.DataFrame]:
@@ -560,16 +696,24 @@ def paper_value_tables(options: AnalysisOptions) -> dict[str, pd.DataFrame]:
             # The uniform rows by the formula log2(V) / ratio: Table 15 prints three 16-bit rows shifted by
             # one row and SentencePiece's without a digit (tests/eval/test_paper_formulas.py).
             uniform = df["size"] == "uniform"
-            vocab = df.loc[uniform, "paper_label"].map(lambda l: parse_method(l).vocab_size or PAPER_SENTENCEPIECE_VOCAB)
-            df.loc[uniform, "bits_per_byte"] = metrics.uniform_bits_per_byte(vocab.astype(float),
-                                                                             df.loc[uniform, "compression_ratio"])
+            vocab = df.loc[uniform, "paper_label"].map(
+                lambda l: parse_method(l).vocab_size or PAPER_SENTENCEPIECE_VOCAB
+            )
+            df.loc[uniform, "bits_per_byte"] = metrics.uniform_bits_per_byte(
+                vocab.astype(float), df.loc[uniform, "compression_ratio"]
+            )
         if "bits_per_token" in df.columns:
             df["bits_per_token"] = df["bits_per_byte"] * df["compression_ratio"]
         if "bits_per_byte_noise" in df.columns:
             label = df["paper_label"] if "paper_label" in df.columns else df["method"]
             trained = df["size"] != "uniform" if "size" in df.columns else True
-            df["bits_per_byte_noise"] = np.where(trained, bits_per_byte_noise(label, np.ones(len(df)), np.full(len(df), np.nan),
-                                                                               np.full(len(df), np.nan), spreads), 0.0)
+            df["bits_per_byte_noise"] = np.where(
+                trained,
+                bits_per_byte_noise(
+                    label, np.ones(len(df)), np.full(len(df), np.nan), np.full(len(df), np.nan), spreads
+                ),
+                0.0,
+            )
         if "seeds" in df.columns:
             df["seeds"] = PAPER_SEEDS
         out[name] = df

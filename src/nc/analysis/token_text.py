@@ -11,11 +11,13 @@ Also home of ``TokenAnalysisOptions`` (the ``analysis.tokens`` config block) and
 conventions the token-level analyses write with (``write_table``: CSV + Markdown twin;
 ``save_figure``: PDF + PNG stem), both atomic.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,7 +57,10 @@ class TokenAnalysisOptions:
     prefix_words: int = 500
     stability_sentences: int = 1
     stability_methods: Sequence[str] = (
-        "SentencePiece", "AC[v=256]", "EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]",
+        "SentencePiece",
+        "AC[v=256]",
+        "EqualInfoAC[b=16;v=256]",
+        "EqualInfoAC[b=16;v=65k]",
     )
     num_documents: int = 20
     document_bytes: int = 1024
@@ -65,7 +70,7 @@ class TokenAnalysisOptions:
     seed: int = 0
 
     @classmethod
-    def from_config(cls, block: Mapping[str, Any] | None) -> "TokenAnalysisOptions":
+    def from_config(cls, block: Mapping[str, Any] | None) -> TokenAnalysisOptions:
         """Build from ``analysis.tokens``; unknown keys or out-of-range values raise ValueError naming them."""
         block = dict(block or {})
         known = {f.name: f for f in fields(cls)}
@@ -163,7 +168,7 @@ def windowed(encoded, text: bytes, method) -> WindowedEncoding:
 
 def window_occurrences(encodings: Iterable[WindowedEncoding]) -> pd.DataFrame:
     """One row per token occurrence: ``token``, ``position`` (1-based within its window), ``window_text``."""
-    rows = []
+    rows: list[tuple] = []
     for enc in encodings:
         for w in range(enc.num_windows):
             text = display_text(enc.window_bytes(w))
@@ -208,7 +213,7 @@ def sample_window_texts(occurrences: pd.DataFrame, tokens: Sequence[int], sample
     for token in tokens:
         for position in (1, 2):
             texts = occurrences[(occurrences.token == token) & (occurrences.position == position)].window_text
-            picked = rng.choice(texts.to_numpy(), size=min(samples, len(texts)), replace=False) if len(texts) else []
+            picked = rng.choice(texts.to_numpy(), size=min(samples, len(texts)), replace=False) if len(texts) else ()
             rows.append((token, position, len(texts), " / ".join(f"[{t}]" for t in picked)))
     return pd.DataFrame(rows, columns=["token", "position", "occurrences", "window_texts"])
 
@@ -240,8 +245,13 @@ def equal_info_pieces(enc: WindowedEncoding) -> list[tuple[int, str]]:
 
 def table7_markdown(rows: pd.DataFrame, text: str) -> str:
     """The paper's layout: the input passage, then one line of [piece] per method."""
-    lines = ["# Table 7: tokenisation under SentencePiece vs EqualInfoAC", "", "| | |", "|---|---|",
-             f"| Input Text | {text} |"]
+    lines = [
+        "# Table 7: tokenisation under SentencePiece vs EqualInfoAC",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Input Text | {text} |",
+    ]
     for method, group in rows.groupby("method", sort=False):
         tokens = " ".join(f"[{t.strip()}]" for t in group.sort_values("position").text)
         lines.append(f"| {method} Tokens | {tokens.replace('|', '&#124;')} |")
@@ -272,10 +282,13 @@ def run_token_text_tables(
 
     passage = options.table7_text.encode("utf-8")
     (enc65k,) = encode_examples([passage], v65k, source)
-    rows = pd.concat([
-        token_text_rows("SentencePiece", sentencepiece_pieces(sp_model, options.table7_text)),
-        token_text_rows(v65k.label, equal_info_pieces(windowed(enc65k, passage, v65k))),
-    ], ignore_index=True)
+    rows = pd.concat(
+        [
+            token_text_rows("SentencePiece", sentencepiece_pieces(sp_model, options.table7_text)),
+            token_text_rows(v65k.label, equal_info_pieces(windowed(enc65k, passage, v65k))),
+        ],
+        ignore_index=True,
+    )
     write_text(table7, rows.to_csv(index=False))
     write_text(Path(table7).with_suffix(".md"), table7_markdown(rows, options.table7_text))
 
@@ -285,17 +298,28 @@ def run_token_text_tables(
     encodings = {m: encode_examples(documents, m, source, progress=True) for m in (v256, v65k)}
     occurrences = window_occurrences(windowed(e, d, v256) for e, d in zip(encodings[v256], documents))
     chosen = most_common_both_positions(occurrences)
-    write_table(sample_window_texts(occurrences, chosen, options.table8_samples, options.seed), table8,
-                "Table 8: window text of a token at window positions 1 and 2, EqualInfoAC[b=16;v=256]")
-    write_table(repeated_token_windows(occurrences), table14,
-                "Table 14: deduplicated window text of repeated tokens, EqualInfoAC[b=16;v=256]")
+    write_table(
+        sample_window_texts(occurrences, chosen, options.table8_samples, options.seed),
+        table8,
+        "Table 8: window text of a token at window positions 1 and 2, EqualInfoAC[b=16;v=256]",
+    )
+    write_table(
+        repeated_token_windows(occurrences),
+        table14,
+        "Table 14: deduplicated window text of repeated tokens, EqualInfoAC[b=16;v=256]",
+    )
     fractions = {
         m.label: repeated_token_fraction(np.concatenate([np.asarray(e.tokens) for e in encodings[m]]))
         for m in (v256, v65k)
     }
-    write_table(pd.DataFrame(
-        [(label, frac, len(documents), options.document_bytes) for label, frac in fractions.items()],
-        columns=["method", "repeated_token_fraction", "documents", "document_bytes"],
-    ).assign(paper=lambda t: np.where(t.method == v65k.label, paper_scalar("repeated_token_fraction_b16_v65k"), np.nan)),
-        repeated_table, "Appendix D.8: share of attested tokens occurring more than once")
+    write_table(
+        pd.DataFrame(
+            [(label, frac, len(documents), options.document_bytes) for label, frac in fractions.items()],
+            columns=["method", "repeated_token_fraction", "documents", "document_bytes"],
+        ).assign(
+            paper=lambda t: np.where(t.method == v65k.label, paper_scalar("repeated_token_fraction_b16_v65k"), np.nan)
+        ),
+        repeated_table,
+        "Appendix D.8: share of attested tokens occurring more than once",
+    )
     return fractions

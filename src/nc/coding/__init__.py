@@ -9,8 +9,8 @@ Public API (docs/CODING.md, docs/ARCHITECTURE.md):
 * sources ``UnigramSource``, ``BigramSource``, ``fit_byte_unigram``, ``static_source``;
 * ``bits_to_tokens`` / ``tokens_to_bits``; ``CorruptStreamError``.
 """
+
 from nc.coding.api import Encoded, decode_example, decode_examples, encode_examples, make_encoder
-from nc.coding.engine import ContextPlan, plan_context_lengths
 from nc.coding.arithmetic import (
     decode_with_cdfs,
     encode_with_cdfs,
@@ -18,6 +18,7 @@ from nc.coding.arithmetic import (
     finished_bit_lengths,
     prefix_covered_symbols,
 )
+from nc.coding.engine import ContextPlan, plan_context_lengths
 from nc.coding.errors import CorruptStreamError
 from nc.coding.gzip import gzip_compress, gzip_prefix_bytes
 from nc.coding.quantize import quantize_cdfs

@@ -2,14 +2,16 @@
 
 See docs/CODING.md for the side information layout and the exactness argument.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from nc.coding import decoders
 from nc.coding.engine import ContextPlan, EncodeError, Encoder
 from nc.coding.errors import CorruptStreamError
 from nc.coding.gzip import gzip_compress, gzip_prefix_bytes
@@ -18,7 +20,6 @@ from nc.coding.sideinfo import SideInfoReader, pack_side_info
 from nc.coding.sources import ALPHABET_SIZE, ProbabilitySource
 from nc.coding.tokens import bits_to_tokens, tokens_to_bits
 from nc.coding.windows import NO_EXCEPTION, default_max_window_symbols
-from nc.coding import decoders
 from nc.methods import MethodSpec
 
 
@@ -53,7 +54,9 @@ def _check_call(method: MethodSpec, source, precision: int) -> int:
     if not isinstance(method, MethodSpec):
         raise ValueError(f"method must be a MethodSpec (use nc.methods.parse_method), got {method!r}")
     if not method.is_bitstream:
-        raise ValueError(f"{method.label} is a tokeniser, not a coder; nc.coding handles {('AC', 'StaticAC', 'EqualInfoAC', 'GZip')}")
+        raise ValueError(
+            f"{method.label} is a tokeniser, not a coder; nc.coding handles {('AC', 'StaticAC', 'EqualInfoAC', 'GZip')}"
+        )
     if method.kind == "GZip":
         if source is not None:
             raise ValueError("GZip takes no probability source (source must be None)")
@@ -75,7 +78,9 @@ def call_source(source: ProbabilitySource, segments: np.ndarray) -> np.ndarray:
     probs = source.probs(segments)
     b, t = segments.shape
     if not isinstance(probs, np.ndarray) or probs.shape != (b, t, ALPHABET_SIZE):
-        raise ValueError(f"source.probs returned shape {getattr(probs, 'shape', None)}, expected {(b, t, ALPHABET_SIZE)}")
+        raise ValueError(
+            f"source.probs returned shape {getattr(probs, 'shape', None)}, expected {(b, t, ALPHABET_SIZE)}"
+        )
     return probs
 
 
@@ -84,20 +89,30 @@ def _kept_bits(method: MethodSpec, max_tokens: int | None) -> int | None:
         return None
     if not isinstance(max_tokens, (int, np.integer)) or max_tokens < 0:
         raise ValueError(f"max_tokens must be a non-negative integer or None, got {max_tokens!r}")
-    return int(max_tokens) * method.token_bits
+    return int(max_tokens) * method.fixed_token_bits
 
 
 def _chunks(indices: list[int], size: int):
     for i in range(0, len(indices), size):
-        yield indices[i:i + size]
+        yield indices[i : i + size]
 
 
 # ---------------------------------------------------------------------------------------- encoding
-def encode_examples(examples: Sequence[bytes], method: MethodSpec, source: ProbabilitySource | None, *,
-                    precision: int = 14, max_tokens: int | None = None, batch_size: int = 64,
-                    progress: bool = False, return_symbol_bits: bool = False,
-                    max_window_symbols: int | None = None, plan: ContextPlan = ContextPlan.NONE,
-                    encoder: Encoder | None = None, threads: int | None = None) -> list[Encoded]:
+def encode_examples(
+    examples: Sequence[bytes],
+    method: MethodSpec,
+    source: ProbabilitySource | None,
+    *,
+    precision: int = 14,
+    max_tokens: int | None = None,
+    batch_size: int = 64,
+    progress: bool = False,
+    return_symbol_bits: bool = False,
+    max_window_symbols: int | None = None,
+    plan: ContextPlan = ContextPlan.NONE,
+    encoder: Encoder | None = None,
+    threads: int | None = None,
+) -> list[Encoded]:
     """Compress each example with ``method`` into ``token_bits``-bit tokens.
 
     AC / StaticAC: one arithmetic-coded stream per example. EqualInfoAC: greedy b-bit windows, one
@@ -122,34 +137,65 @@ def encode_examples(examples: Sequence[bytes], method: MethodSpec, source: Proba
             bar.update()
     else:
         if encoder is None:
-            encoder = make_encoder(method, source, precision=precision, max_tokens=max_tokens, batch_size=batch_size,
-                                   max_window_symbols=max_window_symbols, plan=plan, threads=threads,
-                                   return_symbol_bits=return_symbol_bits)
+            assert source is not None  # _check_call: every method but GZip has a source
+            encoder = make_encoder(
+                method,
+                source,
+                precision=precision,
+                max_tokens=max_tokens,
+                batch_size=batch_size,
+                max_window_symbols=max_window_symbols,
+                plan=plan,
+                threads=threads,
+                return_symbol_bits=return_symbol_bits,
+            )
         try:
             coded = encoder.encode(arrays, on_done=bar.update)
         except EncodeError as error:
             raise ValueError(str(error)) from None
         if method.kind == "EqualInfoAC":
-            results = [_finish_equal_info(r, a, method, kept, encoder, return_symbol_bits) for r, a in zip(coded, arrays)]
+            results = [
+                _finish_equal_info(r, a, method, kept, encoder, return_symbol_bits) for r, a in zip(coded, arrays)
+            ]
         else:
             results = [_finish_stream(r, a, method, return_symbol_bits) for r, a in zip(coded, arrays)]
     bar.close()
     return results
 
 
-def make_encoder(method: MethodSpec, source: ProbabilitySource, *, precision: int = 14, max_tokens: int | None = None,
-                 batch_size: int = 64, max_window_symbols: int | None = None, plan: ContextPlan = ContextPlan.NONE,
-                 threads: int | None = None, return_symbol_bits: bool = False, overlap: bool = True) -> Encoder:
+def make_encoder(
+    method: MethodSpec,
+    source: ProbabilitySource,
+    *,
+    precision: int = 14,
+    max_tokens: int | None = None,
+    batch_size: int = 64,
+    max_window_symbols: int | None = None,
+    plan: ContextPlan = ContextPlan.NONE,
+    threads: int | None = None,
+    return_symbol_bits: bool = False,
+    overlap: bool = True,
+) -> Encoder:
     """An ``Encoder`` for repeated ``encode_examples(..., encoder=...)`` calls of one method and source."""
     cap = _window_cap(method, max_window_symbols) if method.kind == "EqualInfoAC" else 0
-    return Encoder(method, source, call_source, precision=check_precision(precision, ALPHABET_SIZE),
-                   kept_bits=_kept_bits(method, max_tokens), batch_size=batch_size, cap=cap, plan=plan,
-                   threads=threads, return_symbol_bits=return_symbol_bits, overlap=overlap)
+    return Encoder(
+        method,
+        source,
+        call_source,
+        precision=check_precision(precision, ALPHABET_SIZE),
+        kept_bits=_kept_bits(method, max_tokens),
+        batch_size=batch_size,
+        cap=cap,
+        plan=plan,
+        threads=threads,
+        return_symbol_bits=return_symbol_bits,
+        overlap=overlap,
+    )
 
 
 def _window_cap(method: MethodSpec, max_window_symbols: int | None) -> int:
     if max_window_symbols is None:
-        return default_max_window_symbols(method.window_bits)
+        return default_max_window_symbols(method.fixed_window_bits)
     if not isinstance(max_window_symbols, (int, np.integer)) or max_window_symbols < 1:
         raise ValueError(f"max_window_symbols must be a positive integer, got {max_window_symbols!r}")
     return int(max_window_symbols)
@@ -157,8 +203,14 @@ def _window_cap(method: MethodSpec, max_window_symbols: int | None) -> int:
 
 def _finish(bits: np.ndarray, method: MethodSpec, covered: np.ndarray, values: list[int], **extra) -> Encoded:
     side_info, side_bits = pack_side_info(values, covered.tobytes())
-    return Encoded(tokens=bits_to_tokens(bits, method.token_bits), num_bits=int(bits.size),
-                   num_bytes=int(covered.size), side_info=side_info, side_info_bits=side_bits, **extra)
+    return Encoded(
+        tokens=bits_to_tokens(bits, method.fixed_token_bits),
+        num_bits=int(bits.size),
+        num_bytes=int(covered.size),
+        side_info=side_info,
+        side_info_bits=side_bits,
+        **extra,
+    )
 
 
 def _encode_gzip(x: np.ndarray, method: MethodSpec, kept: int | None) -> Encoded:
@@ -173,15 +225,16 @@ def _encode_gzip(x: np.ndarray, method: MethodSpec, kept: int | None) -> Encoded
 
 def _finish_stream(result, x: np.ndarray, method: MethodSpec, return_symbol_bits: bool) -> Encoded:
     """Side information of AC / StaticAC: (bytes covered, T of the source call)."""
-    extra = {"symbol_end_bits": result.finished[:result.num_bytes].copy()} if return_symbol_bits else {}
-    return _finish(result.bits, method, x[:result.num_bytes], [result.num_bytes, result.context_length], **extra)
+    extra = {"symbol_end_bits": result.finished[: result.num_bytes].copy()} if return_symbol_bits else {}
+    return _finish(result.bits, method, x[: result.num_bytes], [result.num_bytes, result.context_length], **extra)
 
 
-def _finish_equal_info(result, x: np.ndarray, method: MethodSpec, kept: int | None, encoder: Encoder,
-                       return_symbol_bits: bool) -> Encoded:
+def _finish_equal_info(
+    result, x: np.ndarray, method: MethodSpec, kept: int | None, encoder: Encoder, return_symbol_bits: bool
+) -> Encoded:
     """Side information of EqualInfoAC: bytes covered, then T (reset=never) or the context ladder's free
     rungs (reset=k: their count, then each), then the decoder-rule exceptions (docs/CODING.md)."""
-    b = method.window_bits
+    b = method.fixed_window_bits
     bits = result.windows.reshape(-1)
     n_complete = len(result.counts)
     if kept is not None and kept < bits.size:
@@ -202,22 +255,37 @@ def _finish_equal_info(result, x: np.ndarray, method: MethodSpec, kept: int | No
         previous = int(w)
     extra = {"window_starts": result.starts[:n_complete].astype(np.int64), "rule_exceptions": len(exceptions)}
     if return_symbol_bits:
-        extra["symbol_end_bits"] = (np.concatenate(result.symbol_bits[:n_complete]).astype(np.int64) if n_complete
-                                    else np.zeros(0, np.int64))
+        extra["symbol_end_bits"] = (
+            np.concatenate(result.symbol_bits[:n_complete]).astype(np.int64) if n_complete else np.zeros(0, np.int64)
+        )
     return _finish(bits, method, x[:num_bytes], values, **extra)
 
 
 # ---------------------------------------------------------------------------------------- decoding
-def decode_example(encoded: Encoded, method: MethodSpec, source: ProbabilitySource | None, *,
-                   precision: int = 14, max_window_symbols: int | None = None) -> bytes:
+def decode_example(
+    encoded: Encoded,
+    method: MethodSpec,
+    source: ProbabilitySource | None,
+    *,
+    precision: int = 14,
+    max_window_symbols: int | None = None,
+) -> bytes:
     """Decompress one example; raises CorruptStreamError on anything inconsistent."""
-    return decode_examples([encoded], method, source, precision=precision, batch_size=1,
-                           max_window_symbols=max_window_symbols)[0]
+    return decode_examples(
+        [encoded], method, source, precision=precision, batch_size=1, max_window_symbols=max_window_symbols
+    )[0]
 
 
-def decode_examples(encoded_list: Sequence[Encoded], method: MethodSpec, source: ProbabilitySource | None, *,
-                    precision: int = 14, batch_size: int = 64, max_window_symbols: int | None = None,
-                    progress: bool = False) -> list[bytes]:
+def decode_examples(
+    encoded_list: Sequence[Encoded],
+    method: MethodSpec,
+    source: ProbabilitySource | None,
+    *,
+    precision: int = 14,
+    batch_size: int = 64,
+    max_window_symbols: int | None = None,
+    progress: bool = False,
+) -> list[bytes]:
     """Decompress many examples in lock-step: one ``source.probs`` call per decoding step per batch.
 
     Results never depend on ``batch_size`` (rows of a source call depend only on their own prefix).
@@ -229,11 +297,11 @@ def decode_examples(encoded_list: Sequence[Encoded], method: MethodSpec, source:
     if method.kind == "GZip":
         for i, e in enumerate(encoded_list):
             out[i] = _decode_gzip(e, method)
-        return out
+        return _all_decoded(out)
     cap = _window_cap(method, max_window_symbols) if method.kind == "EqualInfoAC" else 0
-    states = []
+    states: list[decoders.EqualInfoDecoder | decoders.StreamDecoder] = []
     for e in encoded_list:
-        bits = tokens_to_bits(e.tokens, method.token_bits, e.num_bits)
+        bits = tokens_to_bits(e.tokens, method.fixed_token_bits, e.num_bits)
         reader = SideInfoReader(e.side_info)
         if method.kind == "EqualInfoAC":
             states.append(decoders.EqualInfoDecoder(bits, reader, method, precision, cap))
@@ -246,11 +314,18 @@ def decode_examples(encoded_list: Sequence[Encoded], method: MethodSpec, source:
             out[i] = states[i].result()
             bar.update()
     bar.close()
-    return out
+    return _all_decoded(out)
+
+
+def _all_decoded(out: list[bytes | None]) -> list[bytes]:
+    missing = [i for i, o in enumerate(out) if o is None]
+    if missing:
+        raise RuntimeError(f"examples {missing[:5]} were never decoded")
+    return [o for o in out if o is not None]
 
 
 def _decode_gzip(e: Encoded, method: MethodSpec) -> bytes:
-    bits = tokens_to_bits(e.tokens, method.token_bits, e.num_bits)
+    bits = tokens_to_bits(e.tokens, method.fixed_token_bits, e.num_bits)
     reader = SideInfoReader(e.side_info)
     num_bytes = reader.read()
     stream = np.packbits(bits[: bits.size // 8 * 8]).tobytes()

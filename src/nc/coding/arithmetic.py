@@ -13,6 +13,7 @@ registers; Equal-Info windows use it to decide what fits.
 Bits are handled unpacked inside kernels (one uint8 0/1 per bit) and packed MSB-first (np.packbits)
 at the API boundary.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -241,7 +242,7 @@ def _first_bad_cdf_row(cdfs, total):
         row = cdfs[r]
         rising = True
         for i in range(row.shape[0] - 1):
-            rising &= np.int64(row[i + 1]) - np.int64(row[i]) >= 1  # branch-free: vectorises
+            rising &= np.int64(row[i + 1]) - np.int64(row[i]) >= 1  # type: ignore[assignment]  # branch-free: vectorises
         if row[0] != 0 or row[row.shape[0] - 1] != total or not rising:
             return r
     return -1
@@ -255,8 +256,9 @@ def _check_cdfs(cdfs: np.ndarray, n: int, precision: int) -> np.ndarray:
         raise ValueError(f"cdfs must hold integers, got dtype {cdfs.dtype}")
     bad = _first_bad_cdf_row(cdfs, 2**precision)
     if bad >= 0:
-        raise ValueError(f"cdfs must start at 0, end at 2**{precision} and give every symbol a count >= 1 "
-                         f"(row {bad} does not)")
+        raise ValueError(
+            f"cdfs must start at 0, end at 2**{precision} and give every symbol a count >= 1 (row {bad} does not)"
+        )
     return cdfs
 
 
@@ -353,5 +355,6 @@ def encode_stream_batch(x, starts, lengths, probs, precision, out, num_bits, fin
     finished-now lengths and states to ``finished[r]`` / ``states[r]`` (see ``encode_with_probs``)."""
     for r in prange(starts.shape[0]):
         n = lengths[r]
-        num_bits[r] = _encode_probs_kernel(x[starts[r]:starts[r] + n], probs[r, :n], precision, out[r],
-                                           finished[r, :n], states[r, :n])
+        num_bits[r] = _encode_probs_kernel(
+            x[starts[r] : starts[r] + n], probs[r, :n], precision, out[r], finished[r, :n], states[r, :n]
+        )

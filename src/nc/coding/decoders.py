@@ -4,6 +4,7 @@ A decoder exposes ``advance() -> bool`` (settle what needs no model row; True wh
 ``context_length`` (the T of the call its next row comes from), ``fill_segment`` / ``row_index`` (the
 source input and the row it needs), ``feed(row)`` and ``result()``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,8 +41,7 @@ def _stream_step(state, bits, row, precision, cdf):
     """Decode one symbol into ``state`` = (low, high, value, next bit); returns it or BAD_ROW."""
     if quantize_row_into(row, precision, cdf) == BAD_ROW:
         return BAD_ROW
-    s, low, high, value, pos = decode_step(state[0], state[1], state[2], state[3], bits, bits.shape[0], cdf,
-                                           precision)
+    s, low, high, value, pos = decode_step(state[0], state[1], state[2], state[3], bits, bits.shape[0], cdf, precision)
     state[0], state[1], state[2], state[3] = low, high, value, pos
     return s
 
@@ -73,9 +73,9 @@ class _ByteDecoder:
         return len(self.out) - self.context_start
 
     def fill_segment(self, segment: np.ndarray) -> None:
-        part = self.out[self.context_start:self.context_start + segment.size]
+        part = self.out[self.context_start : self.context_start + segment.size]
         segment[:] = 0
-        segment[:len(part)] = np.frombuffer(bytes(part), dtype=np.uint8)
+        segment[: len(part)] = np.frombuffer(bytes(part), dtype=np.uint8)
 
     def result(self) -> bytes:
         data = bytes(self.out)
@@ -116,6 +116,7 @@ class EqualInfoDecoder(_ByteDecoder):
 
     def __init__(self, bits: np.ndarray, reader: SideInfoReader, method: MethodSpec, precision: int, cap: int):
         num_bytes = reader.read()
+        rungs: tuple[int, ...]
         if method.m1_reset == 0:
             length = reader.read()
             rungs = (length,)
@@ -135,7 +136,7 @@ class EqualInfoDecoder(_ByteDecoder):
             raise CorruptStreamError(f"side information covers {num_bytes} bytes of a {length}-position context")
         super().__init__(reader, num_bytes, rungs)
         self.bits = np.ascontiguousarray(bits, dtype=np.uint8)
-        self.b = method.window_bits
+        self.b = method.fixed_window_bits
         self.delay = method.delay
         self.m1_reset = method.m1_reset
         self.cap = cap
@@ -150,9 +151,11 @@ class EqualInfoDecoder(_ByteDecoder):
         self.window_index += 1
         start = self.window_index * self.b
         if start + self.b > self.bits.size:
-            raise CorruptStreamError(f"stream truncated: window {self.window_index} needs bits "
-                                     f"{start}..{start + self.b}, only {self.bits.size} present")
-        self.window = self.bits[start:start + self.b]
+            raise CorruptStreamError(
+                f"stream truncated: window {self.window_index} needs bits "
+                f"{start}..{start + self.b}, only {self.bits.size} present"
+            )
+        self.window = self.bits[start : start + self.b]
         self.last_one = last_one_index(self.window)
         self.state = np.array([0, (1 << (self.precision + 2)) - 1, 0, 0], dtype=np.int64)
         self.window_start = len(self.out)
@@ -163,14 +166,17 @@ class EqualInfoDecoder(_ByteDecoder):
         self.limit = min(self.cap, self.num_bytes - self.window_start)
         self.forced = self.exceptions.get(self.window_index)
         if self.forced is not None and self.forced > self.limit:
-            raise CorruptStreamError(f"exception gives window {self.window_index} {self.forced} symbols, more than "
-                                     f"its {self.limit} possible")
+            raise CorruptStreamError(
+                f"exception gives window {self.window_index} {self.forced} symbols, more than its {self.limit} possible"
+            )
         self.in_window = True
 
     def _close_window(self) -> None:
         if not self.matches:
-            raise CorruptStreamError(f"window {self.window_index} content is impossible: its {self.n} decoded symbols "
-                                     f"do not re-encode to the window bits")
+            raise CorruptStreamError(
+                f"window {self.window_index} content is impossible: its {self.n} decoded symbols "
+                f"do not re-encode to the window bits"
+            )
         self.in_window = False
 
     def advance(self) -> bool:
@@ -190,13 +196,16 @@ class EqualInfoDecoder(_ByteDecoder):
         if quantize_row_into(row, self.precision, self.cdf) == BAD_ROW:
             raise ValueError(f"source.probs gave an invalid distribution at byte {len(self.out)}")
         y, fits, matches, low, high, pending, nbits = candidate_step(
-            self.state, self.window, self.last_one, self.cdf, self.precision, self.scratch)
+            self.state, self.window, self.last_one, self.cdf, self.precision, self.scratch
+        )
         if self.forced is None and not self.delay and self.matches and not matches:
             self._close_window()  # greedy: the candidate would change the window, so the window ended
             return
         if not fits:
-            raise CorruptStreamError(f"window {self.window_index} content is impossible: symbol {self.n + 1} "
-                                     f"does not fit in {self.b} bits before the window is reproduced")
+            raise CorruptStreamError(
+                f"window {self.window_index} content is impossible: symbol {self.n + 1} "
+                f"does not fit in {self.b} bits before the window is reproduced"
+            )
         self.state[:] = (low, high, pending, nbits)
         self.out.append(int(y))
         self.n += 1

@@ -28,14 +28,16 @@ for. **Overlap.** M1 calls run on one worker thread (``M1Worker``); the host cod
 rows meanwhile, in numba threads (``encode_stream_batch``, ``encode_window_batch``). Window contexts
 alternate between two groups of examples so that one group's call overlaps the other group's coding.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -45,7 +47,6 @@ from nc.coding.windows import (
     BAD_PROBS,
     DOES_NOT_FIT,
     NEEDS_ROWS,
-    NO_EXCEPTION,
     encode_window_batch,
     fill_segments,
 )
@@ -58,15 +59,17 @@ MAX_RUNGS = 3
 
 
 # ------------------------------------------------------------------------------------------- ladders
-def plan_context_lengths(needed: np.ndarray, candidates: Sequence[int], max_rungs: int = MAX_RUNGS) -> tuple[int, ...]:
+def plan_context_lengths(
+    needed: np.ndarray, candidates: Sequence[int] | np.ndarray, max_rungs: int = MAX_RUNGS
+) -> tuple[int, ...]:
     """The ladder (increasing lengths ending at ``candidates[-1]``) minimising the mean positions computed
     when each sample i climbs the ladder until a rung reaches ``needed[i]``.
 
     A sample costs the sum of the rungs it visits (each rung recomputes its whole context).
     """
-    candidates = np.unique(np.asarray(candidates, dtype=np.int64))
+    lengths = np.unique(np.asarray(candidates, dtype=np.int64))
     needed = np.asarray(needed, dtype=np.int64)
-    top = int(candidates[-1])
+    top = int(lengths[-1])
     if needed.size == 0:
         return (top,)
     if needed.max() > top:
@@ -80,10 +83,10 @@ def plan_context_lengths(needed: np.ndarray, candidates: Sequence[int], max_rung
             reached |= needed <= rung
         return float(total.mean())
 
-    best = (top,)
+    best: tuple[int, ...] = (top,)
     best_cost = cost(best)
-    lower = [int(c) for c in candidates[:-1] if c >= needed.min()]
-    frontier = [()]
+    lower = [int(c) for c in lengths[:-1] if c >= needed.min()]
+    frontier: list[tuple[int, ...]] = [()]
     for _ in range(max_rungs - 1):  # add free rungs one at a time, keeping every increasing prefix
         frontier = [prefix + (c,) for prefix in frontier for c in lower if not prefix or c > prefix[-1]]
         for prefix in frontier:
@@ -113,6 +116,8 @@ class ContextPlan:
     ``length_step``: stream contexts are multiples of it (fewer shapes to compile).
     """
 
+    NONE: ClassVar[ContextPlan]
+
     mode: str = "none"
     rungs: tuple[int, ...] = ()
     length_step: int = 256
@@ -126,7 +131,7 @@ class ContextPlan:
             raise ValueError(f"a fixed ContextPlan needs increasing rungs, got {self.rungs}")
 
 
-ContextPlan.NONE = ContextPlan()  # type: ignore[attr-defined]
+ContextPlan.NONE = ContextPlan()
 
 
 def round_up(n: int, step: int) -> int:
@@ -232,9 +237,21 @@ class Encoder:
     calling thread, between coding steps (for measuring what the overlap buys).
     """
 
-    def __init__(self, method: MethodSpec, source, call_source: Callable, *, precision: int, kept_bits: int | None,
-                 batch_size: int, cap: int, plan: ContextPlan = ContextPlan.NONE, threads: int | None = None,
-                 return_symbol_bits: bool = False, overlap: bool = True):
+    def __init__(
+        self,
+        method: MethodSpec,
+        source,
+        call_source: Callable,
+        *,
+        precision: int,
+        kept_bits: int | None,
+        batch_size: int,
+        cap: int,
+        plan: ContextPlan = ContextPlan.NONE,
+        threads: int | None = None,
+        return_symbol_bits: bool = False,
+        overlap: bool = True,
+    ):
         self.method, self.source, self.precision = method, source, precision
         self.kept_bits, self.batch_size, self.cap = kept_bits, batch_size, cap
         self.plan, self.threads, self.return_symbol_bits, self.overlap = plan, threads, return_symbol_bits, overlap
@@ -250,7 +267,7 @@ class Encoder:
             return []
         previous = numba.get_num_threads()
         if self.threads:
-            numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))
+            numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
         worker = M1Worker(self.source, self._counting_call, self.overlap)
         try:
             flat, offsets = _flatten(arrays)
@@ -276,10 +293,10 @@ class Encoder:
         step = self.plan.length_step
         if rungs is None and self.plan.mode == "none":
             return [(int(n),) for n in lengths]
-        out = []
+        out: list[tuple[int, ...]] = []
         for n in lengths:
             top = max(round_up(n, step), step)
-            if self.kept_bits is None:
+            if self.kept_bits is None or rungs is None:
                 out.append((top,))
                 continue
             out.append(escalation_ladder([r for r in rungs if r < n], int(n), top))
@@ -294,6 +311,7 @@ class Encoder:
         lengths = np.diff(offsets)
         step = self.plan.length_step
         top = max(round_up(int(lengths.max()), step), step)
+        assert self.kept_bits is not None, "calibration needs kept_bits"
         first = (min(round_up(max(self.kept_bits // 2, 1), step), top),)  # escalation_ladder doubles from it
         sample = list(range(_calibration_size(len(lengths))))
         done = self._climb(flat, offsets, sample, self._stream_lengths(lengths, first), worker, on_done)
@@ -311,8 +329,9 @@ class Encoder:
         if self.plan.mode == "auto" and self.rungs is None and self.kept_bits is not None:
             done = self._calibrate_stream(flat, offsets, worker, on_done)
         ladders = self._stream_lengths(lengths, self.rungs)
-        done.update(self._climb(flat, offsets, [i for i in range(len(lengths)) if i not in done], ladders, worker,
-                                on_done))
+        done.update(
+            self._climb(flat, offsets, [i for i in range(len(lengths)) if i not in done], ladders, worker, on_done)
+        )
         return [done[i] for i in range(len(lengths))]
 
     def _climb(self, flat, offsets, indices, ladders, worker, on_done) -> dict[int, object]:
@@ -343,9 +362,9 @@ class Encoder:
         """
         rows = max(1, rows_per_call(self.source, length, self.batch_size))
         out: dict[int, object] = {}
-        pending: deque = deque()
+        pending: deque[tuple[np.ndarray, Future]] = deque()
         for first in range(0, len(idx), rows):
-            batch = idx[first:first + rows]
+            batch = idx[first : first + rows]
             pending.append((batch, worker.submit(self._segments(flat, offsets, batch, length))))
             if len(pending) > 1:
                 self._finish_stream_batch(flat, offsets, *pending.popleft(), length, out)
@@ -368,14 +387,24 @@ class Encoder:
         num_bits = np.zeros(len(batch), dtype=np.int64)
         finished = np.zeros((len(batch), width), dtype=np.int64)
         states = np.zeros((len(batch), width, 4), dtype=np.int64)
-        encode_stream_batch(flat, offsets[batch].astype(np.int64), used, np.ascontiguousarray(probs, np.float32),
-                            self.precision, bits, num_bits, finished, states)
+        encode_stream_batch(
+            flat,
+            offsets[batch].astype(np.int64),
+            used,
+            np.ascontiguousarray(probs, np.float32),
+            self.precision,
+            bits,
+            num_bits,
+            finished,
+            states,
+        )
         for r, i in enumerate(batch):
             if num_bits[r] < 0:
                 raise EncodeError(f"probability row {-num_bits[r] - 1} is not a valid distribution")
             n, total = int(used[r]), int(offsets[i + 1] - offsets[i])
-            result = _stream_result(bits[r, :num_bits[r]], finished[r, :n], states[r, :n], n, total, length,
-                                    self.kept_bits, self.precision)
+            result = _stream_result(
+                bits[r, : num_bits[r]], finished[r, :n], states[r, :n], n, total, length, self.kept_bits, self.precision
+            )
             if result is not None:
                 out[int(i)] = result
 
@@ -392,10 +421,13 @@ class Encoder:
             if not active.size:
                 break
             rel = group.pos[active] - group.start[active]
-            res = self._code_windows(flat, group.pos[active], group.stop[active], probs[active], rel, used[active] - rel)
+            res = self._code_windows(
+                flat, group.pos[active], group.stop[active], probs[active], rel, used[active] - rel
+            )
             short = res[2] == NEEDS_ROWS
             stalled[active[short]] = True
-            group.advance(active[~short], *(a[~short] for a in res), self.return_symbol_bits)
+            out_bits, counts, kinds, symbol_bits = (a[~short] for a in res)
+            group.advance(active[~short], out_bits, counts, kinds, symbol_bits, self.return_symbol_bits)
         for k, i in enumerate(batch):
             if not stalled[k]:
                 result = group.result(k)
@@ -411,24 +443,41 @@ class Encoder:
             return (top,)
         return tuple(r for r in self.rungs if r < top) + (top,)
 
-    def _code_windows(self, flat, starts, stops, probs, first_row, rows_avail):
+    def _code_windows(
+        self, flat, starts, stops, probs, first_row, rows_avail
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(window bits, symbol counts, exception kinds, per-symbol bits) of one window per start."""
         n = len(starts)
-        b = self.method.window_bits
+        b = self.method.fixed_window_bits
         out_bits = np.zeros((n, b), dtype=np.uint8)
         counts = np.zeros(n, dtype=np.int64)
         kinds = np.zeros(n, dtype=np.int64)
         symbol_bits = np.zeros((n, self.cap if self.return_symbol_bits else 0), dtype=np.int64)
-        encode_window_batch(flat, starts.astype(np.int64), stops.astype(np.int64),
-                            np.ascontiguousarray(probs, np.float32), first_row.astype(np.int64),
-                            rows_avail.astype(np.int64), self.precision, b, self.cap, self.method.delay,
-                            out_bits, counts, kinds, symbol_bits)
+        encode_window_batch(
+            flat,
+            starts.astype(np.int64),
+            stops.astype(np.int64),
+            np.ascontiguousarray(probs, np.float32),
+            first_row.astype(np.int64),
+            rows_avail.astype(np.int64),
+            self.precision,
+            b,
+            self.cap,
+            self.method.delay,
+            out_bits,
+            counts,
+            kinds,
+            symbol_bits,
+        )
         bad = np.flatnonzero(counts < 0)
         if bad.size:
             r = int(bad[0])
             if counts[r] == DOES_NOT_FIT:
-                raise EncodeError(f"{self.method.label}: byte {flat[starts[r]]} at offset {int(starts[r])} needs more "
-                                  f"than b={b} bits on its own; use a larger window_bits (>= precision + 2 = "
-                                  f"{self.precision + 2} always fits)")
+                raise EncodeError(
+                    f"{self.method.label}: byte {flat[starts[r]]} at offset {int(starts[r])} needs more "
+                    f"than b={b} bits on its own; use a larger window_bits (>= precision + 2 = "
+                    f"{self.precision + 2} always fits)"
+                )
             if counts[r] == BAD_PROBS:
                 raise EncodeError(f"source.probs gave an invalid distribution near offset {int(starts[r])}")
         return out_bits, counts, kinds, symbol_bits
@@ -449,7 +498,7 @@ class Encoder:
                 count = int(res[1][k])
                 limit = min(self.cap, int(sample.stop[e] - sample.pos[e]))
                 needed.append(int(rel[k]) + count + (0 if count == limit else 1))
-            sample.advance(active, *res, self.return_symbol_bits)
+            sample.advance(active, *res, keep_symbol_bits=self.return_symbol_bits)
         self.rungs = plan_context_lengths(np.array(needed), np.arange(1, top + 1))
 
     def _window_segments(self, flat, group, active, length: int) -> np.ndarray:
@@ -464,8 +513,10 @@ class Encoder:
         n = len(offsets) - 1
         rows = rows_per_call(self.source, ladder[0], self.batch_size)
         split = 2 if n >= 4 * rows else 1  # two groups overlap one's M1 call with the other's coding
-        groups = [_WindowGroup(part, offsets, self.kept_bits, self.method, admit_all=False)
-                  for part in np.array_split(np.arange(n), split)]
+        groups = [
+            _WindowGroup(part, offsets, self.kept_bits, self.method, admit_all=False)
+            for part in np.array_split(np.arange(n), split)
+        ]
         inflight: dict[int, tuple] = {}
         for g, group in enumerate(groups):
             inflight[g] = self._submit_window_step(flat, group, ladder, worker)
@@ -512,7 +563,7 @@ class Encoder:
             waited = group.level[sel] >= 0
             for r in np.flatnonzero(waited):  # rows below this rung come from the lower rungs' calls
                 partial = group.partial.pop(int(sel[r]))
-                probs[r, :partial.shape[0]] = partial
+                probs[r, : partial.shape[0]] = partial
             rel = group.pos[sel] - group.ctx[sel]
             res = self._code_windows(flat, group.pos[sel], group.stop[sel], probs, rel, ladder[k] - rel)
             more = res[2] == NEEDS_ROWS
@@ -522,22 +573,29 @@ class Encoder:
             for r in np.flatnonzero(more):
                 self.stats.escalations += 1
                 group.level[sel[r]] = k + 1
-                group.partial[int(sel[r])] = probs[r, :ladder[k]].copy()
+                group.partial[int(sel[r])] = probs[r, : ladder[k]].copy()
 
 
 class _WindowGroup:
     """Examples coded window by window in lock-step, held in arrays (no per-window Python objects)."""
 
-    def __init__(self, examples: np.ndarray, offsets: np.ndarray, kept_bits: int | None, method: MethodSpec,
-                 admit_all: bool = True):
+    def __init__(
+        self,
+        examples: np.ndarray,
+        offsets: np.ndarray,
+        kept_bits: int | None,
+        method: MethodSpec,
+        admit_all: bool = True,
+    ):
         self.examples = np.asarray(examples, dtype=np.int64)
         self.method = method
-        b = method.window_bits
+        b = method.fixed_window_bits
         self.start = offsets[self.examples].astype(np.int64)
         self.stop = offsets[self.examples + 1].astype(np.int64)
         lengths = self.stop - self.start
-        self.wanted = (np.full(len(self.examples), -(-kept_bits // b)) if kept_bits is not None
-                       else np.maximum(lengths, 0))
+        self.wanted = (
+            np.full(len(self.examples), -(-kept_bits // b)) if kept_bits is not None else np.maximum(lengths, 0)
+        )
         width = int(max(1, min(self.wanted.max(initial=1), max(int(lengths.max(initial=1)), 1))))
         self.pos = self.start.copy()
         self.ctx = self.start.copy()
@@ -562,7 +620,7 @@ class _WindowGroup:
     def admit(self, count: int) -> None:
         """Admit the next ``count`` examples (in order; they start at their first window)."""
         stop = min(self._next + max(count, 0), len(self.examples))
-        self.admitted[self._next:stop] = True
+        self.admitted[self._next : stop] = True
         self._next = stop
 
     def rung_of(self, rows: np.ndarray, ladder: tuple[int, ...]) -> np.ndarray:
@@ -581,7 +639,7 @@ class _WindowGroup:
         self.starts[rows, w] = self.pos[rows] - self.start[rows]
         if keep_symbol_bits:
             for k, e in enumerate(rows):
-                self.symbol_bits[(int(e), int(w[k]))] = symbol_bits[k, :counts[k]].copy()
+                self.symbol_bits[(int(e), int(w[k]))] = symbol_bits[k, : counts[k]].copy()
         self.pos[rows] += counts
         self.n[rows] += 1
         reset = self.method.m1_reset
@@ -597,13 +655,18 @@ class _WindowGroup:
 
     def result(self, k: int) -> WindowResult:
         n = int(self.n[k])
-        return WindowResult(self.bits[k, :n].copy(), self.counts[k, :n].copy(), self.kinds[k, :n].copy(),
-                            self.starts[k, :n].copy(),
-                            [self.symbol_bits[(k, w)] for w in range(n)] if self.symbol_bits else [])
+        return WindowResult(
+            self.bits[k, :n].copy(),
+            self.counts[k, :n].copy(),
+            self.kinds[k, :n].copy(),
+            self.starts[k, :n].copy(),
+            [self.symbol_bits[(k, w)] for w in range(n)] if self.symbol_bits else [],
+        )
 
 
-def _stream_result(bits, finished, states, n: int, total: int, length: int, kept_bits: int | None,
-                   precision: int) -> StreamResult | None:
+def _stream_result(
+    bits, finished, states, n: int, total: int, length: int, kept_bits: int | None, precision: int
+) -> StreamResult | None:
     """An AC / StaticAC example coded from a prefix of ``n`` of its ``total`` bytes.
 
     Accepted when the prefix is the whole example, or when the coder emitted ``kept_bits`` bits before the

@@ -1,4 +1,5 @@
 """GZip baseline (Section 3.3, A.4): Python zlib at the default level, with or without header/footer."""
+
 from __future__ import annotations
 
 import zlib

@@ -14,6 +14,7 @@ patterns as int32 (for the non-negative values of a valid row their order is the
 an integer max reduction vectorises where a float one would need fastmath). ``symbol_interval``
 gives one symbol's [c_lo, c_hi) without building the CDF, which is all an encoder needs.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Layout of ``Encoded.side_info``: 4 bytes big-endian CRC32 of the covered input b
 gamma-coded integers (each stored as x + 1) packed MSB first. ``side_info_bits`` counts only the
 gamma bits; the 32 checksum bits are reported separately (``CHECKSUM_BITS``).
 """
+
 from __future__ import annotations
 
 import zlib
@@ -59,7 +60,7 @@ class SideInfoReader:
         if end > bits.size:
             raise CorruptStreamError("side information is truncated")
         v = 0
-        for b in bits[self._pos + zeros:end]:
+        for b in bits[self._pos + zeros : end]:
             v = (v << 1) | int(b)
         self._pos = end
         return v - 1
@@ -67,5 +68,6 @@ class SideInfoReader:
     def check_crc(self, data: bytes) -> None:
         got = zlib.crc32(data)
         if got != self.crc:
-            raise CorruptStreamError(f"CRC32 mismatch: decoded bytes give {got:#010x}, side information says "
-                                     f"{self.crc:#010x}")
+            raise CorruptStreamError(
+                f"CRC32 mismatch: decoded bytes give {got:#010x}, side information says {self.crc:#010x}"
+            )

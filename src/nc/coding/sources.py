@@ -4,9 +4,11 @@
 segments[b, :t]. These context-free and one-byte-context sources let the coders be tested and used
 without M1; M1 plugs into the same protocol.
 """
+
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -29,7 +31,9 @@ def _check_segments(segments: np.ndarray) -> np.ndarray:
 def _check_distribution(p: np.ndarray, name: str) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
     if p.shape[-1] != ALPHABET_SIZE or not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(p.sum(-1) <= 0):
-        raise ValueError(f"{name} must be finite, non-negative, positive-sum rows of {ALPHABET_SIZE}, got shape {p.shape}")
+        raise ValueError(
+            f"{name} must be finite, non-negative, positive-sum rows of {ALPHABET_SIZE}, got shape {p.shape}"
+        )
     return p / p.sum(-1, keepdims=True)
 
 
@@ -62,7 +66,7 @@ class BigramSource:
         self.initial = _check_distribution(initial, "BigramSource initial").astype(np.float32)
 
     @classmethod
-    def fit(cls, examples: Sequence[bytes], smoothing: float = 0.5) -> "BigramSource":
+    def fit(cls, examples: Sequence[bytes], smoothing: float = 0.5) -> BigramSource:
         """Add-``smoothing`` bigram counts over ``examples`` (every byte pair keeps some mass)."""
         if smoothing <= 0:
             raise ValueError(f"smoothing must be > 0, got {smoothing}")

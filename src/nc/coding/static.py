@@ -1,7 +1,8 @@
 """StaticAC's model (Section 3.3): one byte-unigram distribution estimated from training text."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -32,9 +33,13 @@ def fit_byte_unigram(examples: Iterable[bytes], smoothing: float = 1.0) -> np.nd
     return unigram_from_counts(count_bytes(examples), smoothing)
 
 
-def static_source(examples: Iterable[bytes] | None = None, smoothing: float = 1.0, *,
-                  counts: np.ndarray | None = None) -> UnigramSource:
+def static_source(
+    examples: Iterable[bytes] | None = None, smoothing: float = 1.0, *, counts: np.ndarray | None = None
+) -> UnigramSource:
     """The StaticAC probability source fitted on ``examples``, or on precomputed byte ``counts``."""
     if (examples is None) == (counts is None):
         raise ValueError("static_source needs exactly one of examples or counts")
-    return UnigramSource(unigram_from_counts(count_bytes(examples) if counts is None else counts, smoothing))
+    if counts is None:
+        assert examples is not None
+        counts = count_bytes(examples)
+    return UnigramSource(unigram_from_counts(counts, smoothing))

@@ -1,4 +1,5 @@
 """Bitstream <-> fixed-width tokens (Section 3.4): every ``token_bits`` bits, MSB first, form one token."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,9 @@ def tokens_to_bits(tokens: np.ndarray, token_bits: int, num_bits: int) -> np.nda
     if tokens.size and (tokens.min() < 0 or tokens.max() >= 2**token_bits):
         raise CorruptStreamError(f"token ids must lie in [0, {2**token_bits}), got max {tokens.max()}")
     if num_bits < 0 or num_bits > tokens.size * token_bits:
-        raise CorruptStreamError(f"num_bits={num_bits} but {tokens.size} tokens of {token_bits} bits hold "
-                                 f"{tokens.size * token_bits}")
+        raise CorruptStreamError(
+            f"num_bits={num_bits} but {tokens.size} tokens of {token_bits} bits hold {tokens.size * token_bits}"
+        )
     shifts = np.arange(token_bits - 1, -1, -1)
     bits = ((tokens[:, None] >> shifts) & 1).astype(np.uint8).ravel()
     return bits[:num_bits]

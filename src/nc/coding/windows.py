@@ -19,6 +19,7 @@ Both rules need only the distribution of position n+1, which the encoder already
 encoder detects every window the rule would decode wrongly (the paper's windows are not always
 decodable, D.5) and records ``(window index, symbol count)`` as an exception the decoder obeys.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -114,8 +115,9 @@ def candidate_step(state, window, last_one, cdf, precision, scratch):
     low, high, pending, nbits = state[0], state[1], state[2], state[3]
     value = window_value(window, pending, nbits, state_bits)
     y = find_symbol(cdf, decode_target(low, high, value, precision))
-    low, high, pending, nbits = encode_interval(low, high, pending, nbits, np.int64(cdf[y]), np.int64(cdf[y + 1]),
-                                                precision, scratch)
+    low, high, pending, nbits = encode_interval(
+        low, high, pending, nbits, np.int64(cdf[y]), np.int64(cdf[y + 1]), precision, scratch
+    )
     k, _ = shortest_dyadic(low, high, pending, state_bits)
     fits = nbits + pending + k <= window.shape[0]
     matches = fits and window_matches(low, high, pending, nbits, window, last_one, state_bits)
@@ -164,16 +166,23 @@ def encode_window(symbols, probs, precision, window_bits, max_symbols, delay, ou
         return DOES_NOT_FIT, NO_EXCEPTION, 0
     greedy_count = j
     # Terminate the greedy window and pad with zeros.
-    end = _write_window(states, greedy_count, state_bits, b, out)
+    _write_window(states, greedy_count, state_bits, b, out)
     window = out[:b]
     last_one = last_one_index(window)
     count = greedy_count
     if delay:
-        while count > 1 and window_matches(states[count - 1, 0], states[count - 1, 1], states[count - 1, 2],
-                                           states[count - 1, 3], window, last_one, state_bits):
+        while count > 1 and window_matches(
+            states[count - 1, 0],
+            states[count - 1, 1],
+            states[count - 1, 2],
+            states[count - 1, 3],
+            window,
+            last_one,
+            state_bits,
+        ):
             count -= 1
         if count != greedy_count:
-            end = _write_window(states, count, state_bits, b, out)  # same b bits, rewritten from state
+            _write_window(states, count, state_bits, b, out)  # same b bits, rewritten from state
         # Decoder: first n with match(n).
         for n in range(1, count):
             if window_matches(states[n, 0], states[n, 1], states[n, 2], states[n, 3], window, last_one, state_bits):
@@ -182,8 +191,9 @@ def encode_window(symbols, probs, precision, window_bits, max_symbols, delay, ou
     # Greedy decoder: first n with match(n) and not match(n + 1), or the cap / end of input.
     prev = window_matches(states[1, 0], states[1, 1], states[1, 2], states[1, 3], window, last_one, state_bits)
     for n in range(1, count):
-        nxt = window_matches(states[n + 1, 0], states[n + 1, 1], states[n + 1, 2], states[n + 1, 3], window,
-                             last_one, state_bits)
+        nxt = window_matches(
+            states[n + 1, 0], states[n + 1, 1], states[n + 1, 2], states[n + 1, 3], window, last_one, state_bits
+        )
         if prev and not nxt:
             return count, STOPS_EARLY, greedy_count
         prev = nxt
@@ -209,8 +219,22 @@ def _write_window(states, count, state_bits, b, out):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def encode_window_batch(x, starts, stops, probs, first_row, rows_avail, precision, window_bits, max_symbols, delay,
-                        out_bits, counts, kinds, symbol_bits):
+def encode_window_batch(
+    x,
+    starts,
+    stops,
+    probs,
+    first_row,
+    rows_avail,
+    precision,
+    window_bits,
+    max_symbols,
+    delay,
+    out_bits,
+    counts,
+    kinds,
+    symbol_bits,
+):
     """One window for each row r of a batch, in parallel threads (``encode_window`` per row).
 
     The window starts at byte ``x[starts[r]]`` of an example ending before ``x[stops[r]]``; the
@@ -227,10 +251,11 @@ def encode_window_batch(x, starts, stops, probs, first_row, rows_avail, precisio
         out = np.zeros(buffer_bits, dtype=np.uint8)
         finished = np.zeros(max_symbols, dtype=np.int64)
         states = np.zeros((max_symbols + 1, 4), dtype=np.int64)
-        symbols = x[starts[r]:starts[r] + avail]
-        rows = probs[r, first_row[r]:first_row[r] + avail]
-        count, kind, greedy = encode_window(symbols, rows, precision, window_bits, max_symbols, delay, out, finished,
-                                            states)
+        symbols = x[starts[r] : starts[r] + avail]
+        rows = probs[r, first_row[r] : first_row[r] + avail]
+        count, kind, greedy = encode_window(
+            symbols, rows, precision, window_bits, max_symbols, delay, out, finished, states
+        )
         out_bits[r, :] = out[:window_bits]
         counts[r] = count
         kinds[r] = NEEDS_ROWS if (count > 0 and greedy == avail and avail < limit) else kind

@@ -9,6 +9,7 @@
   the sequence-to-sequence datasets of Table 5, M1's packed byte rows;
 * ``dataset``: the ``TokenDataset`` on-disk format, sharded datasets read in place.
 """
+
 from nc.data.examples import END_OF_DOCUMENT
 from nc.data.readers import EMBEDDED_CORPUS, iter_documents
 from nc.data.shards import ExampleSplit

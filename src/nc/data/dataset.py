@@ -21,12 +21,14 @@ method's split through its manifest (``write_token_manifest``) in place, row by 
 or holds a whole split. Every dataset type answers ``rows(indices)`` with a small in-memory
 ``TokenDataset``: training, evaluation and analysis read through it alone.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -100,12 +102,14 @@ class TokenDataset:
         """int64 [vocab_size]: occurrences of each id among the scored tokens."""
         return np.bincount(self.tokens[self.loss_mask()].astype(np.int64), minlength=self.vocab_size)
 
-    def rows(self, indices: np.ndarray) -> "TokenDataset":
+    def rows(self, indices: np.ndarray) -> TokenDataset:
         """Examples ``indices`` as a small in-memory TokenDataset (reads only those rows)."""
         indices = np.asarray(indices, dtype=np.int64)
         return TokenDataset(
-            tokens=np.asarray(self.tokens[indices]), num_tokens=np.asarray(self.num_tokens[indices]),
-            num_bytes=np.asarray(self.num_bytes[indices]), meta=self.meta,
+            tokens=np.asarray(self.tokens[indices]),
+            num_tokens=np.asarray(self.num_tokens[indices]),
+            num_bytes=np.asarray(self.num_bytes[indices]),
+            meta=self.meta,
             loss_start=None if self.loss_start is None else np.asarray(self.loss_start[indices]),
         )
 
@@ -119,17 +123,23 @@ class TokenDataset:
 
     def save(self, path: str | Path) -> None:
         """Write atomically: the directory appears complete or not at all."""
-        with TokenDatasetWriter(path, len(self), seq_len=self.seq_len, vocab_size=self.vocab_size, meta=self.meta,
-                                loss_start=self.loss_start is not None) as writer:
+        with TokenDatasetWriter(
+            path,
+            len(self),
+            seq_len=self.seq_len,
+            vocab_size=self.vocab_size,
+            meta=self.meta,
+            loss_start=self.loss_start is not None,
+        ) as writer:
             writer.write(0, self)
 
     @classmethod
-    def load(cls, path: str | Path, mmap: bool = False) -> "TokenDataset":
+    def load(cls, path: str | Path, mmap: bool = False) -> TokenDataset:
         path = Path(path)
         missing = [n for n in ("tokens.npy", "num_tokens.npy", "num_bytes.npy", "meta.json") if not (path / n).exists()]
         if missing:
             raise FileNotFoundError(f"{path} is not a token dataset: missing {', '.join(missing)}")
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         return cls(
             tokens=np.load(path / "tokens.npy", mmap_mode=mode),
             num_tokens=np.load(path / "num_tokens.npy"),
@@ -172,8 +182,16 @@ class TokenDatasetWriter:
     kept in memory. Rows never written stay empty (no tokens, no bytes). ``meta`` may be extended until exit.
     """
 
-    def __init__(self, path: str | Path, num_rows: int, *, seq_len: int, vocab_size: int, meta: dict[str, Any],
-                 loss_start: bool = False):
+    def __init__(
+        self,
+        path: str | Path,
+        num_rows: int,
+        *,
+        seq_len: int,
+        vocab_size: int,
+        meta: dict[str, Any],
+        loss_start: bool = False,
+    ):
         self.path = Path(path)
         self.num_rows, self.seq_len, self.vocab_size = int(num_rows), int(seq_len), int(vocab_size)
         self.meta = {**meta, "vocab_size": self.vocab_size, "seq_len": self.seq_len, "has_loss_start": loss_start}
@@ -182,7 +200,7 @@ class TokenDatasetWriter:
         self.loss_start = np.zeros(self.num_rows, np.int32) if loss_start else None
         self.token_counts = np.zeros(self.vocab_size, np.int64)
 
-    def __enter__(self) -> "TokenDatasetWriter":
+    def __enter__(self) -> TokenDatasetWriter:
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
         self._tmp.mkdir(parents=True)
@@ -192,8 +210,10 @@ class TokenDatasetWriter:
     def write(self, start: int, block: TokenDataset) -> None:
         """Rows ``start .. start + len(block)`` from an in-memory dataset of the same width and vocabulary."""
         if block.seq_len != self.seq_len or block.vocab_size != self.vocab_size:
-            raise ValueError(f"block of seq_len {block.seq_len} / vocab {block.vocab_size} does not fit a dataset of "
-                             f"seq_len {self.seq_len} / vocab {self.vocab_size}")
+            raise ValueError(
+                f"block of seq_len {block.seq_len} / vocab {block.vocab_size} does not fit a dataset of "
+                f"seq_len {self.seq_len} / vocab {self.vocab_size}"
+            )
         if (block.loss_start is None) != (self.loss_start is None):
             raise ValueError("a block's loss_start must be given exactly when the dataset has one")
         stop = start + len(block)
@@ -201,10 +221,11 @@ class TokenDatasetWriter:
         self.num_tokens[start:stop] = block.num_tokens
         self.num_bytes[start:stop] = block.num_bytes
         if self.loss_start is not None:
+            assert block.loss_start is not None  # checked above
             self.loss_start[start:stop] = block.loss_start
         self.token_counts += block.token_counts
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         try:
             self._tokens.close()
             if exc_type is None:
@@ -213,8 +234,13 @@ class TokenDatasetWriter:
                 np.save(self._tmp / "token_counts.npy", self.token_counts)
                 if self.loss_start is not None:
                     np.save(self._tmp / "loss_start.npy", self.loss_start)
-                self.meta.update({"examples": self.num_rows, "tokens": int(self.num_tokens.sum()),
-                                  "bytes": int(self.num_bytes.sum())})
+                self.meta.update(
+                    {
+                        "examples": self.num_rows,
+                        "tokens": int(self.num_tokens.sum()),
+                        "bytes": int(self.num_bytes.sum()),
+                    }
+                )
                 write_json(self._tmp / "meta.json", self.meta)
         finally:
             self._atomic.__exit__(exc_type, exc, tb)
@@ -222,8 +248,16 @@ class TokenDatasetWriter:
 
 
 # Keys of shard meta.json that a manifest sums instead of copying from the first shard.
-SUMMED_META = ("side_info_bits", "decode_check_examples", "decode_check_exact", "truncated_rows",
-               "m1_positions", "m1_kept_bytes", "windows", "rule_exceptions")
+SUMMED_META = (
+    "side_info_bits",
+    "decode_check_examples",
+    "decode_check_exact",
+    "truncated_rows",
+    "m1_positions",
+    "m1_kept_bytes",
+    "windows",
+    "rule_exceptions",
+)
 _SHARD_SPECIFIC = ("shard", "num_shards", "first_example", "examples", "tokens", "bytes")
 
 
@@ -248,8 +282,15 @@ def write_token_manifest(shard_dirs: Sequence[str | Path], manifest_path: str | 
     for key in SUMMED_META:
         if key in head:
             manifest[key] = int(sum(m.get(key, 0) for m in metas))
-    manifest["shards"] = [{"path": os.path.relpath(Path(d).resolve(), root), "examples": m["examples"],
-                           "tokens": m["tokens"], "bytes": m["bytes"]} for d, m in zip(shard_dirs, metas)]
+    manifest["shards"] = [
+        {
+            "path": os.path.relpath(Path(d).resolve(), root),
+            "examples": m["examples"],
+            "tokens": m["tokens"],
+            "bytes": m["bytes"],
+        }
+        for d, m in zip(shard_dirs, metas)
+    ]
     for key in ("examples", "tokens", "bytes"):
         manifest[key] = int(sum(m[key] for m in metas))
     write_json(manifest_path, manifest)
@@ -317,8 +358,10 @@ class ShardedTokenDataset:
     @property
     def token_counts(self) -> np.ndarray:
         """Scored-token histogram: the sum of the shards' (no token is read when the shards recorded it)."""
-        return sum((self._shard(i).token_counts(self.vocab_size) for i in range(len(self._entries))),
-                   np.zeros(self.vocab_size, np.int64))
+        return sum(
+            (self._shard(i).token_counts(self.vocab_size) for i in range(len(self._entries))),
+            np.zeros(self.vocab_size, np.int64),
+        )
 
     def _shard(self, index: int) -> _TokenShard:
         if index not in self._shards:
@@ -341,6 +384,7 @@ class ShardedTokenDataset:
             num_tokens[sel] = shard.num_tokens.take(local)
             num_bytes[sel] = shard.num_bytes.take(local)
             if loss_start is not None:
+                assert shard.loss_start is not None, f"{self.manifest_path}: shard {int(s)} has no loss_start"
                 loss_start[sel] = shard.loss_start.take(local)
         return TokenDataset(tokens, num_tokens, num_bytes, self.meta, loss_start)
 

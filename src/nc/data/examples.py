@@ -7,9 +7,10 @@ concatenated into one long "contiguous" sequence, which is cut into examples of 
 (Appendix D.2). ``nc.data.splits`` streams a corpus through these functions into shuffled, sharded
 splits (``nc.data.shards``).
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 END_OF_DOCUMENT = 0xFF
 _EOD = bytes([END_OF_DOCUMENT])

@@ -10,10 +10,12 @@
 * M1's rows (``PackedByteRows``): consecutive ``seq_len``-byte slices of a split's examples concatenated in
   split order (packing, as T5X does for language modelling), read on demand; no row is padding but the last.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +23,6 @@ from nc.data.dataset import PAD_ID, TokenDataset, TokenRows, row_chunks, token_d
 from nc.data.shards import ExampleSplit
 from nc.data.tokenizers import BYTES_VOCAB_SIZE, SentencePieceTokenizer, bytes_tokens
 from nc.methods import MethodSpec
-
-SEQ2SEQ_TASKS = ("compress", "decompress", "bytelm")
 
 
 @dataclass
@@ -33,8 +33,15 @@ class MethodTokens:
     encoded: list | None  # nc.coding.Encoded per example for bitstream methods, else None
 
 
-def pack_rows(rows: Sequence[np.ndarray], num_bytes: Sequence[int], *, vocab_size: int, seq_len: int,
-              meta: dict, loss_start: Sequence[int] | None = None) -> TokenDataset:
+def pack_rows(
+    rows: Sequence[np.ndarray],
+    num_bytes: Sequence[int],
+    *,
+    vocab_size: int,
+    seq_len: int,
+    meta: dict,
+    loss_start: Sequence[int] | None = None,
+) -> TokenDataset:
     """Pad token rows with ``PAD_ID`` to ``seq_len`` columns (rows must not be longer)."""
     tokens = np.full((len(rows), seq_len), PAD_ID, dtype=token_dtype(vocab_size))
     for i, row in enumerate(rows):
@@ -70,33 +77,63 @@ def tokenize_examples(
     for StaticAC, None for GZip); ``sentencepiece`` the trained tokenizer for SentencePiece; ``encoder``
     (``nc.coding.make_encoder``) a coder kept across calls.
     """
-    meta = {"method": method.label}
+    meta: dict[str, Any] = {"method": method.label}
     if method.kind == "Bytes":
         rows = [bytes_tokens(e, seq_len) for e in examples]
-        return MethodTokens(pack_rows(rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE,
-                                      seq_len=seq_len, meta=meta), None)
+        return MethodTokens(
+            pack_rows(rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE, seq_len=seq_len, meta=meta), None
+        )
     if method.kind == "SentencePiece":
         if sentencepiece is None:
             raise ValueError("SentencePiece needs a trained tokenizer (sentencepiece=...)")
         pairs = [sentencepiece.encode(e, seq_len) for e in examples]
-        return MethodTokens(pack_rows([p[0] for p in pairs], [p[1] for p in pairs],
-                                      vocab_size=sentencepiece.vocab_size, seq_len=seq_len, meta=meta), None)
+        return MethodTokens(
+            pack_rows(
+                [p[0] for p in pairs],
+                [p[1] for p in pairs],
+                vocab_size=sentencepiece.vocab_size,
+                seq_len=seq_len,
+                meta=meta,
+            ),
+            None,
+        )
     from nc.coding import encode_examples
 
-    encoded = encode_examples(examples, method, source, precision=precision, max_tokens=seq_len,
-                              batch_size=batch_size, progress=progress, encoder=encoder)
+    encoded = encode_examples(
+        examples,
+        method,
+        source,
+        precision=precision,
+        max_tokens=seq_len,
+        batch_size=batch_size,
+        progress=progress,
+        encoder=encoder,
+    )
     meta["side_info_bits"] = int(sum(e.side_info_bits for e in encoded))
     if method.kind == "EqualInfoAC":
-        meta["windows"] = int(sum(len(e.window_starts) for e in encoded))
+        meta["windows"] = int(sum(0 if e.window_starts is None else len(e.window_starts) for e in encoded))
         meta["rule_exceptions"] = int(sum(e.rule_exceptions for e in encoded))
-    dataset = pack_rows([e.tokens for e in encoded], [e.num_bytes for e in encoded],
-                        vocab_size=method.vocab_size, seq_len=seq_len, meta=meta)
+    dataset = pack_rows(
+        [e.tokens for e in encoded],
+        [e.num_bytes for e in encoded],
+        vocab_size=method.fixed_vocab_size,
+        seq_len=seq_len,
+        meta=meta,
+    )
     return MethodTokens(dataset, encoded)
 
 
-def decoded_prefixes(method: MethodSpec, dataset: TokenDataset, encoded: list | None, indices: Sequence[int], *,
-                     source=None, sentencepiece: SentencePieceTokenizer | None = None, precision: int = 14,
-                     batch_size: int = 64) -> list[bytes]:
+def decoded_prefixes(
+    method: MethodSpec,
+    dataset: TokenDataset,
+    encoded: list | None,
+    indices: Sequence[int],
+    *,
+    source=None,
+    sentencepiece: SentencePieceTokenizer | None = None,
+    precision: int = 14,
+    batch_size: int = 64,
+) -> list[bytes]:
     """The raw bytes examples ``indices`` of a tokenised split decode back to (for lossless checks).
 
     Bitstream methods decode the examples together, ``batch_size`` per source call, so a check of k
@@ -104,7 +141,11 @@ def decoded_prefixes(method: MethodSpec, dataset: TokenDataset, encoded: list | 
     if method.kind == "Bytes":
         return [dataset.tokens[i, : dataset.num_tokens[i]].tobytes() for i in indices]
     if method.kind == "SentencePiece":
+        if sentencepiece is None:
+            raise ValueError("decoding SentencePiece rows needs the tokenizer (sentencepiece=...)")
         return [sentencepiece.decode(dataset.tokens[i, : dataset.num_tokens[i]]) for i in indices]
+    if encoded is None:
+        raise ValueError(f"decoding {method.label} rows needs their encodings (encoded=...)")
     from nc.coding import decode_examples
 
     return decode_examples([encoded[i] for i in indices], method, source, precision=precision, batch_size=batch_size)
@@ -139,27 +180,41 @@ def seq2seq_chunk_ranges(split: ExampleSplit, input_bytes: int, first: int, stop
         seen += total
 
 
-def seq2seq_datasets(chunks: Sequence[bytes], encoded: Sequence, method: MethodSpec, seq_len: int) -> dict[str, TokenDataset]:
+def seq2seq_datasets(
+    chunks: Sequence[bytes], encoded: Sequence, method: MethodSpec, seq_len: int
+) -> dict[str, TokenDataset]:
     """The three Table 5 datasets of ``chunks`` and their whole-chunk encodings ``encoded``.
 
     Rows longer than ``seq_len`` lose their final target tokens (counted in meta ``truncated_rows``).
     """
-    code_vocab = method.vocab_size
+    code_vocab = method.fixed_vocab_size
     byte_rows = [bytes_tokens(c).astype(np.int64) for c in chunks]
     code_rows = [np.asarray(e.tokens, dtype=np.int64) for e in encoded]
     layouts = {
-        "compress": ([np.concatenate([b, c + BYTES_VOCAB_SIZE]) for b, c in zip(byte_rows, code_rows)],
-                     [len(b) for b in byte_rows], BYTES_VOCAB_SIZE + code_vocab),
-        "decompress": ([np.concatenate([c, b + code_vocab]) for b, c in zip(byte_rows, code_rows)],
-                       [len(c) for c in code_rows], code_vocab + BYTES_VOCAB_SIZE),
+        "compress": (
+            [np.concatenate([b, c + BYTES_VOCAB_SIZE]) for b, c in zip(byte_rows, code_rows)],
+            [len(b) for b in byte_rows],
+            BYTES_VOCAB_SIZE + code_vocab,
+        ),
+        "decompress": (
+            [np.concatenate([c, b + code_vocab]) for b, c in zip(byte_rows, code_rows)],
+            [len(c) for c in code_rows],
+            code_vocab + BYTES_VOCAB_SIZE,
+        ),
         "bytelm": (byte_rows, [0] * len(byte_rows), BYTES_VOCAB_SIZE),
     }
     out = {}
     for task, (rows, starts, vocab) in layouts.items():
         truncated = sum(len(r) > seq_len for r in rows)
         meta = {"method": method.label, "task": task, "truncated_rows": int(truncated)}
-        out[task] = pack_rows([r[:seq_len] for r in rows], [len(c) for c in chunks], vocab_size=vocab,
-                              seq_len=seq_len, meta=meta, loss_start=starts)
+        out[task] = pack_rows(
+            [r[:seq_len] for r in rows],
+            [len(c) for c in chunks],
+            vocab_size=vocab,
+            seq_len=seq_len,
+            meta=meta,
+            loss_start=starts,
+        )
     return out
 
 
@@ -245,7 +300,10 @@ class PackedByteRows:
         return 1.0
 
     def rows(self, indices: np.ndarray) -> TokenDataset:
-        rows = [bytes_tokens(self.split.read_bytes(r * self._seq_len, (r + 1) * self._seq_len))
-                for r in np.asarray(indices, dtype=np.int64)]
-        return pack_rows(rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE, seq_len=self._seq_len,
-                         meta=self.meta)
+        rows = [
+            bytes_tokens(self.split.read_bytes(r * self._seq_len, (r + 1) * self._seq_len))
+            for r in np.asarray(indices, dtype=np.int64)
+        ]
+        return pack_rows(
+            rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE, seq_len=self._seq_len, meta=self.meta
+        )

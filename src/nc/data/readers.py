@@ -6,13 +6,14 @@ with a ``text`` field (plus ``url`` and ``timestamp``). ``iter_documents`` strea
 without loading a shard into memory. The embedded default corpus (``EMBEDDED_CORPUS``: Shakespeare's
 plays, one document per scene, see ``corpus/README.md``) uses the same format, so every reader works on both.
 """
+
 from __future__ import annotations
 
 import gzip
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 EMBEDDED_CORPUS = Path(__file__).parent / "corpus"
 # C4 calls its splits "train" and "validation".

@@ -17,14 +17,16 @@ concatenated, by global index. Reads are ``os.pread`` calls of exactly the byte 
 memory holds its slice, never the file (pages touched through a memory map would count towards a job's
 resident memory until it unmaps them).
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -42,8 +44,13 @@ _OPEN_SHARDS = 32
 # ------------------------------------------------------------------------------------- .npy streams
 def npy_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
     """A version 1.0 ``.npy`` preamble + header of exactly ``NPY_HEADER_BYTES`` bytes."""
-    text = repr({"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
-                 "shape": tuple(int(s) for s in shape)})
+    text = repr(
+        {
+            "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+            "fortran_order": False,
+            "shape": tuple(int(s) for s in shape),
+        }
+    )
     room = NPY_HEADER_BYTES - len(_NPY_MAGIC) - 2
     if len(text) + 1 > room:
         raise ValueError(f"npy header for shape {shape} does not fit in {NPY_HEADER_BYTES} bytes")
@@ -70,7 +77,7 @@ class NpyAppender:
     Also keeps the SHA-256 of the data bytes. ``close()`` rewrites the header with the final length.
     """
 
-    def __init__(self, path: str | Path, dtype: np.dtype):
+    def __init__(self, path: str | Path, dtype: np.dtype | type[np.generic]):
         self.path = Path(path)
         self.dtype = np.dtype(dtype)
         self.count = 0
@@ -79,7 +86,11 @@ class NpyAppender:
         self._file.write(npy_header(self.dtype, (0,)))
 
     def append(self, data: bytes | np.ndarray) -> None:
-        raw = data if isinstance(data, (bytes, bytearray, memoryview)) else np.ascontiguousarray(data, self.dtype).tobytes()
+        raw = (
+            data
+            if isinstance(data, (bytes, bytearray, memoryview))
+            else np.ascontiguousarray(data, self.dtype).tobytes()
+        )
         if len(raw) % self.dtype.itemsize:
             raise ValueError(f"{len(raw)} bytes are not a whole number of {self.dtype} items")
         self._file.write(raw)
@@ -143,8 +154,10 @@ class NpyReader:
         self.row_bytes = self.row_items * self.dtype.itemsize
         expected = self.data_offset + self.shape[0] * self.row_bytes
         if os.path.getsize(self.path) < expected:
-            raise ValueError(f"{self.path} is truncated: its header promises {expected} bytes, "
-                             f"the file has {os.path.getsize(self.path)}")
+            raise ValueError(
+                f"{self.path} is truncated: its header promises {expected} bytes, "
+                f"the file has {os.path.getsize(self.path)}"
+            )
         self._fd = os.open(self.path, os.O_RDONLY)
 
     def __len__(self) -> int:
@@ -155,8 +168,9 @@ class NpyReader:
         start, stop = int(start), int(stop)
         if not 0 <= start <= stop <= len(self):
             raise IndexError(f"{self.path}: rows {start}:{stop} outside 0:{len(self)}")
-        return pread_exact(self._fd, (stop - start) * self.row_bytes, self.data_offset + start * self.row_bytes,
-                           self.path)
+        return pread_exact(
+            self._fd, (stop - start) * self.row_bytes, self.data_offset + start * self.row_bytes, self.path
+        )
 
     def rows(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` as a fresh array."""
@@ -201,7 +215,7 @@ class ExampleShardWriter:
         self.lengths: list[int] = []
         self.byte_counts = np.zeros(256, np.int64)
 
-    def __enter__(self) -> "ExampleShardWriter":
+    def __enter__(self) -> ExampleShardWriter:
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
         self._tmp.mkdir(parents=True)
@@ -214,15 +228,19 @@ class ExampleShardWriter:
         if self.count_bytes and example:
             self.byte_counts += np.bincount(np.frombuffer(example, np.uint8), minlength=256)
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         try:
             self._data.close()
             if exc_type is None:
                 offsets = np.zeros(len(self.lengths) + 1, np.int64)
                 np.cumsum(self.lengths, out=offsets[1:])
                 np.save(self._tmp / "offsets.npy", offsets)
-                meta = {**self.meta, "examples": len(self.lengths), "bytes": int(offsets[-1]),
-                        "sha256": self._data.sha256.hexdigest()}
+                meta = {
+                    **self.meta,
+                    "examples": len(self.lengths),
+                    "bytes": int(offsets[-1]),
+                    "sha256": self._data.sha256.hexdigest(),
+                }
                 if self.count_bytes:
                     meta["byte_counts"] = self.byte_counts.tolist()
                 write_json(self._tmp / "meta.json", meta)
@@ -243,8 +261,10 @@ class ExampleShard:
         self._data = NpyReader(self.path / "data.npy")
         self._offsets = NpyReader(self.path / "offsets.npy")
         if len(self._offsets) != self.meta["examples"] + 1 or len(self._data) != self.meta["bytes"]:
-            raise ValueError(f"{self.path}: meta.json says {self.meta['examples']} examples / {self.meta['bytes']} "
-                             f"bytes, the arrays hold {len(self._offsets) - 1} / {len(self._data)}")
+            raise ValueError(
+                f"{self.path}: meta.json says {self.meta['examples']} examples / {self.meta['bytes']} "
+                f"bytes, the arrays hold {len(self._offsets) - 1} / {len(self._data)}"
+            )
 
     def __len__(self) -> int:
         return int(self.meta["examples"])
@@ -269,7 +289,7 @@ class ExampleShard:
         offsets = self.offsets(start, stop)
         blob = self._data.raw(offsets[0], offsets[-1])
         rel = offsets - offsets[0]
-        return [blob[rel[i]:rel[i + 1]] for i in range(stop - start)]
+        return [blob[rel[i] : rel[i + 1]] for i in range(stop - start)]
 
     def read_bytes(self, start: int, stop: int) -> bytes:
         """Bytes ``start:stop`` of the shard's concatenated examples."""
@@ -311,8 +331,7 @@ class ShardEntry:
     sha256: str
 
 
-def write_split_manifest(shard_dirs: Sequence[str | Path], manifest_path: str | Path,
-                         **extra: Any) -> dict[str, Any]:
+def write_split_manifest(shard_dirs: Sequence[str | Path], manifest_path: str | Path, **extra: Any) -> dict[str, Any]:
     """Write the manifest of a split made of ``shard_dirs`` (in order); returns it.
 
     The manifest sums the shards' ``byte_counts`` when every shard has them.
@@ -323,13 +342,23 @@ def write_split_manifest(shard_dirs: Sequence[str | Path], manifest_path: str | 
     counted = True
     for directory in map(Path, shard_dirs):
         shard = ExampleShard(directory)
-        entries.append({"path": os.path.relpath(directory.resolve(), root), "examples": len(shard),
-                        "bytes": shard.num_bytes, "sha256": shard.meta["sha256"]})
+        entries.append(
+            {
+                "path": os.path.relpath(directory.resolve(), root),
+                "examples": len(shard),
+                "bytes": shard.num_bytes,
+                "sha256": shard.meta["sha256"],
+            }
+        )
         counted &= "byte_counts" in shard.meta
         if counted:
             byte_counts += np.asarray(shard.meta["byte_counts"], np.int64)
-    manifest = {**extra, "examples": sum(e["examples"] for e in entries),
-                "bytes": sum(e["bytes"] for e in entries), "shards": entries}
+    manifest = {
+        **extra,
+        "examples": sum(e["examples"] for e in entries),
+        "bytes": sum(e["bytes"] for e in entries),
+        "shards": entries,
+    }
     if counted and entries:
         manifest["byte_counts"] = byte_counts.tolist()
     write_json(manifest_path, manifest)
@@ -381,7 +410,9 @@ class ExampleSplit:
         while start < stop:
             s = int(np.searchsorted(self.example_starts, start, side="right")) - 1
             local_stop = min(stop, int(self.example_starts[s + 1]))
-            out.extend(self.shard(s).read(start - int(self.example_starts[s]), local_stop - int(self.example_starts[s])))
+            out.extend(
+                self.shard(s).read(start - int(self.example_starts[s]), local_stop - int(self.example_starts[s]))
+            )
             start = local_stop
         return out
 
@@ -407,4 +438,3 @@ class ExampleSplit:
             parts.append(self.shard(s).read_bytes(start - base, local_stop - base))
             start = local_stop
         return b"".join(parts)
-

@@ -14,11 +14,12 @@ characters are scored. Character tokens follow the paper's three schemes:
 
 The separator is id 0 for EqualInfoAC (an arbitrary id, as the outputs are) and SentencePiece's EOS.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -43,11 +44,14 @@ class SpellingScheme:
         return parse_method(self.method)
 
 
-SCHEMES: dict[str, SpellingScheme] = {s.name: s for s in (
-    SpellingScheme("byt5", "EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=256]"),
-    SpellingScheme("shared", "SentencePiece", "SentencePiece (Shared)"),
-    SpellingScheme("characters", "SentencePiece", "SentencePiece (Characters)"),
-)}
+SCHEMES: dict[str, SpellingScheme] = {
+    s.name: s
+    for s in (
+        SpellingScheme("byt5", "EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=256]"),
+        SpellingScheme("shared", "SentencePiece", "SentencePiece (Shared)"),
+        SpellingScheme("characters", "SentencePiece", "SentencePiece (Characters)"),
+    )
+}
 
 
 def spelling_scheme(name: str) -> SpellingScheme:
@@ -76,8 +80,13 @@ def split_words(words: Sequence[str], held_out_fraction: float, seed: int) -> tu
     return shuffled[:-held], shuffled[-held:]
 
 
-def character_ids(scheme: SpellingScheme, characters: Sequence[str], vocab_size: int,
-                  tokenizer: SentencePieceTokenizer | None = None, seed: int = 0) -> dict[str, int]:
+def character_ids(
+    scheme: SpellingScheme,
+    characters: Sequence[str],
+    vocab_size: int,
+    tokenizer: SentencePieceTokenizer | None = None,
+    seed: int = 0,
+) -> dict[str, int]:
     """The output id of every character under ``scheme`` (errors name a character it cannot map)."""
     chars = sorted(set(characters))
     if scheme.name == "byt5":
@@ -100,16 +109,26 @@ def character_ids(scheme: SpellingScheme, characters: Sequence[str], vocab_size:
             ids[c] = int(i)
         return ids
     # shared: distinct multi-character pieces, drawn with the seed
-    pool = [i for i in range(tokenizer.vocab_size) if not (sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i))
-            and len(sp.id_to_piece(i).replace("\u2581", "")) > 1]
+    pool = [
+        i
+        for i in range(tokenizer.vocab_size)
+        if not (sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i))
+        and len(sp.id_to_piece(i).replace("\u2581", "")) > 1
+    ]
     if len(pool) < len(chars):
         raise ValueError(f"the vocabulary has {len(pool)} multi-character pieces for {len(chars)} characters")
     drawn = np.random.default_rng(seed).choice(len(pool), len(chars), replace=False)
     return {c: int(pool[j]) for c, j in zip(chars, drawn)}
 
 
-def spelling_dataset(words: Sequence[str], inputs: Mapping[str, np.ndarray], char_ids: Mapping[str, int],
-                     separator: int, vocab_size: int, method: str) -> TokenDataset:
+def spelling_dataset(
+    words: Sequence[str],
+    inputs: Mapping[str, np.ndarray],
+    char_ids: Mapping[str, int],
+    separator: int,
+    vocab_size: int,
+    method: str,
+) -> TokenDataset:
     """Rows ``input tokens, separator, character ids`` (``inputs``: each word's tokens under the method)
     scored from the first character on; the sequence length fits the longest row."""
     rows, starts = [], []
@@ -119,8 +138,14 @@ def spelling_dataset(words: Sequence[str], inputs: Mapping[str, np.ndarray], cha
         rows.append(np.concatenate([source, [separator], target]))
         starts.append(len(source) + 1)
     seq_len = max(len(r) for r in rows)
-    return pack_rows(rows, [len(w.encode()) for w in words], vocab_size=vocab_size, seq_len=seq_len,
-                     meta={"method": method, "task": "spelling"}, loss_start=starts)
+    return pack_rows(
+        rows,
+        [len(w.encode()) for w in words],
+        vocab_size=vocab_size,
+        seq_len=seq_len,
+        meta={"method": method, "task": "spelling"},
+        loss_start=starts,
+    )
 
 
 def separator_id(scheme: SpellingScheme) -> int:

@@ -24,11 +24,12 @@ Relation of the splits (as before streaming): ``m1_train`` and ``m2_train`` are 
 orders of the same training examples (``m2_train`` a prefix of its order), ``valid`` a shuffled prefix of the
 validation examples, which M1 never sees (Section 3.2).
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -46,14 +47,23 @@ def part_files(corpus: str | Path | None, corpus_split: str, part: int, num_part
     if not 0 <= part < num_parts:
         raise ValueError(f"corpus part {part} is outside 0..{num_parts - 1}")
     if num_parts > len(files):
-        raise ValueError(f"data.parts.{corpus_split} = {num_parts}, but the corpus has only {len(files)} "
-                         f"c4-{corpus_split} files in {files[0].parent}: use at most {len(files)} parts")
-    return files[part * len(files) // num_parts:(part + 1) * len(files) // num_parts]
+        raise ValueError(
+            f"data.parts.{corpus_split} = {num_parts}, but the corpus has only {len(files)} "
+            f"c4-{corpus_split} files in {files[0].parent}: use at most {len(files)} parts"
+        )
+    return files[part * len(files) // num_parts : (part + 1) * len(files) // num_parts]
 
 
-def part_examples(files: Sequence[Path], *, docs_per_sequence: int, example_bytes: int,
-                  max_documents_per_file: int | None = None, progress: bool = False) -> Iterator[bytes]:
+def part_examples(
+    files: Sequence[Path],
+    *,
+    docs_per_sequence: int,
+    example_bytes: int,
+    max_documents_per_file: int | None = None,
+    progress: bool = False,
+) -> Iterator[bytes]:
     """The examples of a corpus part in stream order."""
+
     def documents() -> Iterator[str]:
         for path in tqdm(files, desc="corpus files", unit="file", disable=not progress):
             yield from file_documents(path, max_documents_per_file)
@@ -62,20 +72,38 @@ def part_examples(files: Sequence[Path], *, docs_per_sequence: int, example_byte
         yield from split_examples(sequence, example_bytes)
 
 
-def write_corpus_part(out_dir: str | Path, *, corpus: str | Path | None, corpus_split: str, part: int,
-                      num_parts: int, docs_per_sequence: int, example_bytes: int,
-                      max_documents_per_file: int | None = None, progress: bool = False) -> int:
+def write_corpus_part(
+    out_dir: str | Path,
+    *,
+    corpus: str | Path | None,
+    corpus_split: str,
+    part: int,
+    num_parts: int,
+    docs_per_sequence: int,
+    example_bytes: int,
+    max_documents_per_file: int | None = None,
+    progress: bool = False,
+) -> int:
     """Stream corpus part ``part`` into an example shard at ``out_dir``; returns its example count."""
     files = part_files(corpus, corpus_split, part, num_parts)
-    meta = {"corpus_split": corpus_split, "part": part, "num_parts": num_parts,
-            "files": [p.name for p in files], "docs_per_sequence": docs_per_sequence,
-            "example_bytes": example_bytes}
+    meta = {
+        "corpus_split": corpus_split,
+        "part": part,
+        "num_parts": num_parts,
+        "files": [p.name for p in files],
+        "docs_per_sequence": docs_per_sequence,
+        "example_bytes": example_bytes,
+    }
     with ExampleShardWriter(out_dir, meta=meta) as writer:
-        for example in part_examples(files, docs_per_sequence=docs_per_sequence, example_bytes=example_bytes,
-                                     max_documents_per_file=max_documents_per_file, progress=progress):
+        for example in part_examples(
+            files,
+            docs_per_sequence=docs_per_sequence,
+            example_bytes=example_bytes,
+            max_documents_per_file=max_documents_per_file,
+            progress=progress,
+        ):
             writer.add(example)
-    log.info("%s part %d/%d: %d examples from %d files", corpus_split, part, num_parts, len(writer.lengths),
-             len(files))
+    log.info("%s part %d/%d: %d examples from %d files", corpus_split, part, num_parts, len(writer.lengths), len(files))
     return len(writer.lengths)
 
 
@@ -99,8 +127,16 @@ def kept_in_bucket(bucket_sizes: np.ndarray, bucket: int, max_examples: int | No
     return max(0, min(size, int(max_examples) - before))
 
 
-def write_split_shard(out_dir: str | Path, part_dirs: Sequence[str | Path], *, seed: int, shard: int,
-                      num_shards: int, max_examples: int | None = None, progress: bool = False) -> int:
+def write_split_shard(
+    out_dir: str | Path,
+    part_dirs: Sequence[str | Path],
+    *,
+    seed: int,
+    shard: int,
+    num_shards: int,
+    max_examples: int | None = None,
+    progress: bool = False,
+) -> int:
     """Shard ``shard`` of a split: its bucket's kept examples, in shuffled order. Returns their count.
 
     Reads only the kept examples, one part at a time; memory holds this shard's bytes.
@@ -114,7 +150,7 @@ def write_split_shard(out_dir: str | Path, part_dirs: Sequence[str | Path], *, s
         buckets = bucket_of_examples(seed, i, len(part), num_shards)
         sizes += np.bincount(buckets, minlength=num_shards)
         members.append(np.flatnonzero(buckets == shard))
-    order = bucket_permutation(seed, shard, int(sizes[shard]))[:kept_in_bucket(sizes, shard, max_examples)]
+    order = bucket_permutation(seed, shard, int(sizes[shard]))[: kept_in_bucket(sizes, shard, max_examples)]
     # Read only what is kept, part by part in file order, then write in shuffled order.
     part_of = np.concatenate([np.full(len(m), i) for i, m in enumerate(members)]) if members else np.zeros(0, int)
     local = np.concatenate(members) if members else np.zeros(0, np.int64)
@@ -135,6 +171,11 @@ def write_split(manifest_path: str | Path, shard_dirs: Sequence[str | Path], *, 
     manifest = write_split_manifest(shard_dirs, manifest_path, split=split, seed=seed)
     if manifest["examples"] == 0:
         raise ValueError(f"data.splits.{split}: the corpus yields no examples")
-    log.info("%s: %d examples, %d bytes in %d shards", split, manifest["examples"], manifest["bytes"],
-             len(manifest["shards"]))
+    log.info(
+        "%s: %d examples, %d bytes in %d shards",
+        split,
+        manifest["examples"],
+        manifest["bytes"],
+        len(manifest["shards"]),
+    )
     return manifest

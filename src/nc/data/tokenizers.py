@@ -9,12 +9,13 @@ lossless (identity normalisation, no dummy prefix, whitespace kept, byte fallbac
 tokens cover are exactly the bytes of the text. Ids follow T5: 0 = pad, 1 = EOS (the end-of-document
 marker, one byte), 2 = unknown.
 """
+
 from __future__ import annotations
 
 import io
 import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -139,7 +140,8 @@ class SentencePieceTokenizer:
 
     def decode(self, ids: np.ndarray) -> bytes:
         """Raw bytes of ``ids`` (EOS back to the end-of-document byte)."""
-        out, run = [], []
+        out: list[bytes] = []
+        run: list[int] = []
         for i in (int(t) for t in ids):
             if i == EOS_ID:
                 out.append(self.processor.decode(run).encode("utf-8") + _EOD)

@@ -1,11 +1,11 @@
 """The trivial models of Table 3: uniform and empirical-unigram bits/byte of a tokenisation."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from nc.data.dataset import ShardedTokenDataset, TokenDataset
 from nc.eval import metrics
-
 
 
 def scored_token_counts(ds: TokenDataset | ShardedTokenDataset) -> np.ndarray:
@@ -15,7 +15,9 @@ def scored_token_counts(ds: TokenDataset | ShardedTokenDataset) -> np.ndarray:
     return np.asarray(ds.token_counts, dtype=np.int64)
 
 
-def trivial_baselines(train: TokenDataset | ShardedTokenDataset, valid: TokenDataset | ShardedTokenDataset) -> dict[str, float]:
+def trivial_baselines(
+    train: TokenDataset | ShardedTokenDataset, valid: TokenDataset | ShardedTokenDataset
+) -> dict[str, float]:
     """{'uniform_bits_per_byte', 'unigram_bits_per_byte'} on ``valid``; the unigram is fitted on ``train``.
 
     Both use ``valid``'s measured compression ratio, as M2's bits/byte does.
@@ -25,5 +27,7 @@ def trivial_baselines(train: TokenDataset | ShardedTokenDataset, valid: TokenDat
     ratio = valid.compression_ratio
     return {
         "uniform_bits_per_byte": float(metrics.uniform_bits_per_byte(valid.vocab_size, ratio)),
-        "unigram_bits_per_byte": metrics.unigram_bits_per_byte(scored_token_counts(train), scored_token_counts(valid), ratio),
+        "unigram_bits_per_byte": metrics.unigram_bits_per_byte(
+            scored_token_counts(train), scored_token_counts(valid), ratio
+        ),
     }

@@ -12,9 +12,10 @@ standard error of the per-token loss over the evaluated examples (the ratio esti
 sum(loss) / sum(tokens) with examples as the sampling unit, i.e. the large-sample limit of a bootstrap
 over examples), so the analysis never reads a difference smaller than the sample resolves.
 """
+
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +25,7 @@ from jax.sharding import Mesh
 from nc.data.dataset import TokenRows
 from nc.eval import metrics
 from nc.models.transformer import DecoderLM
+from nc.records import POSITION_ACCURACY_PREFIX
 from nc.train.losses import token_losses
 from nc.train.sharding import check_batch_divisible, data_mesh, place_params, process_rows, shard_batch
 
@@ -77,13 +79,19 @@ def make_eval_step(model: DecoderLM):
 
     @jax.jit
     def eval_step(params, tokens, mask):
-        hidden = model.apply({"params": params}, tokens, project=False)
+        hidden = cast(jnp.ndarray, model.apply({"params": params}, tokens, project=False))
         ce, _, correct = token_losses(hidden, params["output_proj"]["kernel"], tokens)
         m = mask.astype(jnp.float32)
         row_loss, row_count = jnp.sum(ce * m, axis=1), jnp.sum(m, axis=1)
-        return {"loss": jnp.sum(ce * m, axis=0), "correct": jnp.sum(correct * m, axis=0), "count": jnp.sum(m, axis=0),
-                "loss_sq": jnp.sum(row_loss**2), "loss_count": jnp.sum(row_loss * row_count),
-                "count_sq": jnp.sum(row_count**2), "examples": jnp.sum(row_count > 0)}
+        return {
+            "loss": jnp.sum(ce * m, axis=0),
+            "correct": jnp.sum(correct * m, axis=0),
+            "count": jnp.sum(m, axis=0),
+            "loss_sq": jnp.sum(row_loss**2),
+            "loss_count": jnp.sum(row_loss * row_count),
+            "count_sq": jnp.sum(row_count**2),
+            "examples": jnp.sum(row_count > 0),
+        }
 
     return eval_step
 
@@ -96,7 +104,7 @@ def make_exact_match_step(model: DecoderLM):
 
     @jax.jit
     def exact_match_step(params, tokens, mask):
-        hidden = model.apply({"params": params}, tokens, project=False)
+        hidden = cast(jnp.ndarray, model.apply({"params": params}, tokens, project=False))
         _, _, correct = token_losses(hidden, params["output_proj"]["kernel"], tokens)
         scored = jnp.any(mask, axis=1)
         all_correct = jnp.all((correct > 0) | ~mask, axis=1) & scored
@@ -118,8 +126,14 @@ def exact_match_accuracy(step_fn, params: Any, data: TokenRows, batch_size: int)
 
 
 def evaluate_params(
-    eval_step, params: Any, valid: TokenRows, *, eval_batches: int, batch_size: int,
-    window_tokens: int | None = None, mesh: Mesh | None = None,
+    eval_step,
+    params: Any,
+    valid: TokenRows,
+    *,
+    eval_batches: int,
+    batch_size: int,
+    window_tokens: int | None = None,
+    mesh: Mesh | None = None,
 ) -> dict[str, float]:
     """Loss, accuracy, bits/byte (and per-window-position accuracy) of ``params`` on ``valid``.
 
@@ -137,7 +151,7 @@ def evaluate_params(
     check_batch_divisible(batch_size, mesh, "eval batch_size")
     params = place_params(params, mesh)
     num_examples = min(len(valid), eval_batches * batch_size)
-    totals = {k: np.zeros(valid.seq_len, np.float64) for k in POSITION_SUMS}
+    totals: dict[str, Any] = {k: np.zeros(valid.seq_len, np.float64) for k in POSITION_SUMS}
     totals.update({k: np.float64(0.0) for k in EXAMPLE_SUMS})
     for start in range(0, num_examples, batch_size):
         rows = np.arange(start, min(start + batch_size, num_examples))
@@ -193,12 +207,18 @@ def per_position_accuracy(correct: np.ndarray, count: np.ndarray, window_tokens:
     seen = np.bincount(slot, weights=count, minlength=window_tokens)
     with np.errstate(invalid="ignore", divide="ignore"):
         acc = hits / seen
-    return {f"acc_pos_{i + 1}": float(acc[i]) for i in range(window_tokens)}
+    return {f"{POSITION_ACCURACY_PREFIX}{i + 1}": float(acc[i]) for i in range(window_tokens)}
 
 
 def evaluate_run(
-    run_dir, valid: TokenRows, *, eval_batches: int, batch_size: int, window_tokens: int | None = None,
-    m1_size: str | None = None, sharding=None,
+    run_dir,
+    valid: TokenRows,
+    *,
+    eval_batches: int,
+    batch_size: int,
+    window_tokens: int | None = None,
+    m1_size: str | None = None,
+    sharding=None,
 ) -> dict[str, Any]:
     """Evaluate the latest checkpoint of a ``train_lm`` run on ``valid``.
 
@@ -215,18 +235,29 @@ def evaluate_run(
     run = load_trained(run_dir, sharding=sharding)
     if run.config["vocab_size"] != valid.vocab_size:
         raise ValueError(f"run vocab_size {run.config['vocab_size']} != validation vocab_size {valid.vocab_size}")
-    result = evaluate_params(make_eval_step(run.model), run.params, valid, eval_batches=eval_batches,
-                             batch_size=batch_size, window_tokens=window_tokens)
+    result = evaluate_params(
+        make_eval_step(run.model),
+        run.params,
+        valid,
+        eval_batches=eval_batches,
+        batch_size=batch_size,
+        window_tokens=window_tokens,
+    )
     method = valid.meta["method"]
     m2_params = model_size(run.config["size"]).nominal_params
     m1_params = 0.0
     if parse_method(method).uses_m1:
         m1_params = model_size(m1_size or valid.meta.get("m1_size") or PAPER_M1_SIZE).nominal_params
     ratio = valid.compression_ratio
-    result.update({
-        "step": run.step, "size": run.config["size"], "method": method,
-        "m2_params": m2_params, "m1_params": m1_params,
-        "mflops_per_byte": float(metrics.mflops_per_byte(m2_params, ratio, m1_params)),
-        "uniform_bits_per_byte": float(metrics.uniform_bits_per_byte(valid.vocab_size, ratio)),
-    })
+    result.update(
+        {
+            "step": run.step,
+            "size": run.config["size"],
+            "method": method,
+            "m2_params": m2_params,
+            "m1_params": m1_params,
+            "mflops_per_byte": float(metrics.mflops_per_byte(m2_params, ratio, m1_params)),
+            "uniform_bits_per_byte": float(metrics.uniform_bits_per_byte(valid.vocab_size, ratio)),
+        }
+    )
     return result

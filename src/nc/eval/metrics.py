@@ -3,6 +3,7 @@
 All functions are pure and work on scalars or numpy arrays. ``compression_ratio`` is always the
 *token* compression ratio L_iT / L_oT = raw bytes per M2 token.
 """
+
 from __future__ import annotations
 
 import math

@@ -11,11 +11,12 @@ T (``call_bytes_per_row``), at most ``max_rows``: short contexts (Equal-Info win
 rows per call, whole 10 KB examples a few. Encoder and decoder must use the same settings (compression
 records them). ``positions_evaluated`` counts the positions computed, padding rows included.
 """
+
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -49,8 +50,15 @@ class M1Source:
 
     alphabet_size = ALPHABET_SIZE
 
-    def __init__(self, model: DecoderLM, params: Any, chunk_rows: int = DEFAULT_CHUNK_ROWS, *,
-                 call_memory_mb: float | None = None, max_rows: int | None = None):
+    def __init__(
+        self,
+        model: DecoderLM,
+        params: Any,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        *,
+        call_memory_mb: float | None = None,
+        max_rows: int | None = None,
+    ):
         if model.vocab_size != ALPHABET_SIZE:
             raise ValueError(f"M1 must model bytes (vocab_size 256), got vocab_size {model.vocab_size}")
         if model.dtype != jnp.float32:
@@ -68,7 +76,9 @@ class M1Source:
         self._over_budget: set[int] = set()  # lengths already warned about
         self.positions_evaluated = 0
         self._params = jax.device_put(params, jax.local_devices()[0])
-        self._probs = jax.jit(lambda p, x: jax.nn.softmax(model.apply({"params": p}, x).astype(jnp.float32), axis=-1))
+        self._probs = jax.jit(
+            lambda p, x: jax.nn.softmax(cast(jnp.ndarray, model.apply({"params": p}, x)).astype(jnp.float32), axis=-1)
+        )
 
     def rows_for(self, length: int) -> int:
         """Rows per call of ``length`` positions: ``chunk_rows``, or what ``call_memory_mb`` holds (a multiple
@@ -79,8 +89,13 @@ class M1Source:
             per_row = call_bytes_per_row(self.model.size, max(length, 1))
             if per_row > self.call_memory_mb * 2**20 and length not in self._over_budget:
                 self._over_budget.add(length)
-                log.warning("M1 call of %d positions: one row needs ~%.0f MB, over coding.m1_call_mb=%g; "
-                            "calling one row at a time", length, per_row / 2**20, self.call_memory_mb)
+                log.warning(
+                    "M1 call of %d positions: one row needs ~%.0f MB, over coding.m1_call_mb=%g; "
+                    "calling one row at a time",
+                    length,
+                    per_row / 2**20,
+                    self.call_memory_mb,
+                )
             rows = max(1, int(self.call_memory_mb * 2**20) // per_row)
             rows = rows - rows % 8 if rows >= 8 else rows
         return max(1, min(rows, self.max_rows)) if self.max_rows is not None else rows
@@ -103,8 +118,13 @@ class M1Source:
         return out
 
 
-def load_probability_source(run_dir: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                            call_memory_mb: float | None = None, max_rows: int | None = None) -> M1Source:
+def load_probability_source(
+    run_dir: str | Path,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    call_memory_mb: float | None = None,
+    max_rows: int | None = None,
+) -> M1Source:
     """M1 from a ``train_lm`` run directory (latest checkpoint), evaluated in float32.
 
     Encoder and decoder must load it with the same row settings on the same kind of device.

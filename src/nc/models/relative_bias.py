@@ -4,6 +4,7 @@ Each layer owns a table of ``num_buckets x num_heads`` scalars added to the atte
 Distances ``query - key >= 0`` map to buckets: the first ``num_buckets // 2`` distances get a bucket
 each, larger ones share logarithmically spaced buckets up to ``max_distance``; beyond it, the last.
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,7 +19,9 @@ MAX_DISTANCE = 128
 
 
 @functools.lru_cache(maxsize=32)
-def causal_relative_buckets(length: int, num_buckets: int = NUM_BUCKETS, max_distance: int = MAX_DISTANCE) -> np.ndarray:
+def causal_relative_buckets(
+    length: int, num_buckets: int = NUM_BUCKETS, max_distance: int = MAX_DISTANCE
+) -> np.ndarray:
     """int32 [length, length]: bucket of (query i, key j) for the causal (unidirectional) case.
 
     Computed in numpy once per length so the buckets are exact constants, not traced floats.
@@ -47,7 +50,9 @@ class RelativePositionBias(nn.Module):
     @nn.compact
     def __call__(self, length: int) -> jnp.ndarray:
         table = self.param(
-            "rel_embedding", nn.initializers.variance_scaling(1.0, "fan_avg", "uniform"), (self.num_buckets, self.num_heads)
+            "rel_embedding",
+            nn.initializers.variance_scaling(1.0, "fan_avg", "uniform"),
+            (self.num_buckets, self.num_heads),
         )
         buckets = causal_relative_buckets(length, self.num_buckets, self.max_distance)
         bias = jnp.take(table, jnp.asarray(buckets), axis=0)  # [T, T, H]

@@ -4,6 +4,7 @@ Every model in nc (M1, M2, baselines) is built from a ``ModelSize`` looked up he
 ``nominal_params`` is the parameter count the paper uses in its FLOPs/byte formula (Section 3.8:
 "25m" -> 25e6); for the CPU sizes it is the exact non-embedding count.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -9,6 +9,7 @@ Position 0 is predicted from a BOS input: the model reads ``tokens`` shifted rig
 ``bos_id = vocab_size`` in front, so the embedding has ``vocab_size + 1`` rows and the output
 ``vocab_size`` columns; ``logits[:, t]`` is the distribution of ``tokens[:, t]`` given ``tokens[:, :t]``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -72,7 +73,7 @@ class DecoderBlock(nn.Module):
 
     @nn.compact
     def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
-        norm = lambda name: nn.RMSNorm(epsilon=1e-6, dtype=self.dtype, param_dtype=jnp.float32, name=name)  # noqa: E731
+        norm = lambda name: nn.RMSNorm(epsilon=1e-6, dtype=self.dtype, param_dtype=jnp.float32, name=name)
         x = x + CausalSelfAttention(self.size, self.dtype, name="attention")(norm("pre_attention_norm")(x))
         return x + GatedReluMlp(self.size, self.dtype, name="mlp")(norm("pre_mlp_norm")(x))
 
@@ -95,8 +96,11 @@ class DecoderLM(nn.Module):
         (training multiplies them by ``params['output_proj']['kernel']`` itself, see nc.train.losses)."""
         inputs = shift_right(tokens, bos_id=self.vocab_size)
         embed = nn.Embed(
-            self.vocab_size + 1, self.size.embed_dim, embedding_init=nn.initializers.normal(stddev=1.0),
-            param_dtype=jnp.float32, name="token_embed",
+            self.vocab_size + 1,
+            self.size.embed_dim,
+            embedding_init=nn.initializers.normal(stddev=1.0),
+            param_dtype=jnp.float32,
+            name="token_embed",
         )
         x = embed(inputs).astype(self.dtype)
         block = nn.remat(DecoderBlock) if self.remat else DecoderBlock

@@ -10,12 +10,14 @@ The M2 runs are the union over ``m2.studies`` of methods x sizes x seeds, each w
 ``default``, ``bytematched`` (Table 6, half sequence length) or, for a study with ``variant: seq2seq``,
 the three Table 5 tasks ``seq2seq-compress``, ``seq2seq-decompress``, ``seq2seq-bytelm``.
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -108,13 +110,16 @@ def check_config(config: Mapping[str, Any]) -> None:
             except ValueError as error:
                 raise ValueError(f"m2.studies.{study_name}.methods[{i}]: {error}") from None
             if study.get("variant") == "seq2seq" and not method.is_bitstream:
-                raise ValueError(f"m2.studies.{study_name}.methods[{i}]: seq2seq needs a compressed method, got {label!r}")
+                raise ValueError(
+                    f"m2.studies.{study_name}.methods[{i}]: seq2seq needs a compressed method, got {label!r}"
+                )
         if study["sizes"] != "all":
             for i, size in enumerate(study["sizes"]):
                 _check_size(f"m2.studies.{study_name}.sizes[{i}]", size)
     for size in config["m2"]["sizes"]:
-        _check_processes(f"resources.train_m2 ({size})", rule_resources(config, "train_m2", size),
-                         config["m2"]["batch_size"])
+        _check_processes(
+            f"resources.train_m2 ({size})", rule_resources(config, "train_m2", size), config["m2"]["batch_size"]
+        )
     _check_processes("resources.train_m1", rule_resources(config, "train_m1"), config["m1"]["batch_size"])
     _check_spelling(config)
 
@@ -125,8 +130,10 @@ def _check_spelling(config: Mapping[str, Any]) -> None:
     runs = set(study_runs(config))
     for method in ("EqualInfoAC[b=16;v=256]", "SentencePiece"):
         if Run(parse_method(method).slug, size, DEFAULT_VARIANT, 0) not in runs:
-            raise ValueError(f"spelling.size: {size!r} needs a seed-0 {method} run of that size in m2.studies "
-                             f"(sizes: {config['m2']['sizes']})")
+            raise ValueError(
+                f"spelling.size: {size!r} needs a seed-0 {method} run of that size in m2.studies "
+                f"(sizes: {config['m2']['sizes']})"
+            )
 
 
 def _check_processes(key: str, spec: Mapping[str, int], batch_size: int) -> None:
@@ -158,7 +165,7 @@ def prepare_config(given: Mapping[str, Any], root: str | Path = ".") -> dict[str
 
 def study_runs(config: Mapping[str, Any]) -> list[Run]:
     """Every M2 run of every study, deduplicated and sorted."""
-    runs = set()
+    runs: set[Run] = set()
     for study in config["m2"]["studies"].values():
         sizes = config["m2"]["sizes"] if study["sizes"] == "all" else study["sizes"]
         variant = study.get("variant", DEFAULT_VARIANT)
@@ -178,8 +185,9 @@ def seq2seq_slugs(config: Mapping[str, Any]) -> list[str]:
     return sorted({run.slug for run in study_runs(config) if run.variant in SEQ2SEQ_VARIANTS})
 
 
-def rule_resources(config: Mapping[str, Any], rule: str, size: str | None = None,
-                   slug: str | None = None) -> dict[str, int]:
+def rule_resources(
+    config: Mapping[str, Any], rule: str, size: str | None = None, slug: str | None = None
+) -> dict[str, int]:
     """Resources of ``rule`` (for train_m2: of model ``size``), falling back to ``resources.default``;
     ``nodes`` and ``tasks`` default to 1 (a job pinned to one node, one process).
 

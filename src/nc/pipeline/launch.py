@@ -11,6 +11,7 @@ While the processes run, this one passes a stop signal on to them instead of exi
 training process checkpoints before it exits (``nc.train.preemption``). If one process fails the others are
 killed, and the error names the exit codes.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from nc.pipeline import steps
 from nc.pipeline.runtime import configure_logging, enable_jax_compile_cache
@@ -39,18 +41,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_commands(step: str, args_path: Path, *, tasks: int, nodes: int, gpus: int,
-                     env: Mapping[str, str]) -> list[tuple[list[str], dict[str, str]]]:
+def process_commands(
+    step: str, args_path: Path, *, tasks: int, nodes: int, gpus: int, env: Mapping[str, str]
+) -> list[tuple[list[str], dict[str, str]]]:
     """(command, environment) of each process to start: one srun step inside SLURM (each task with its
     share of the job's ``gpus``), else ``tasks`` local ones."""
     worker = [sys.executable, "-m", "nc.pipeline.launch", step, str(args_path)]
     if env.get("SLURM_JOB_ID"):
-        srun = ["srun", "--overlap", f"--ntasks={tasks}", f"--nodes={nodes}", f"--ntasks-per-node={tasks // nodes}",
-                "--kill-on-bad-exit=1", *([f"--gpus-per-task={gpus // tasks}"] if gpus else [])]
+        srun = [
+            "srun",
+            "--overlap",
+            f"--ntasks={tasks}",
+            f"--nodes={nodes}",
+            f"--ntasks-per-node={tasks // nodes}",
+            "--kill-on-bad-exit=1",
+            *([f"--gpus-per-task={gpus // tasks}"] if gpus else []),
+        ]
         return [(srun + worker, dict(env))]
     coordinator = f"127.0.0.1:{_free_port()}"
-    return [(worker, {**env, "NC_COORDINATOR": coordinator, "NC_NUM_PROCESSES": str(tasks), "NC_PROCESS_ID": str(i)})
-            for i in range(tasks)]
+    return [
+        (worker, {**env, "NC_COORDINATOR": coordinator, "NC_NUM_PROCESSES": str(tasks), "NC_PROCESS_ID": str(i)})
+        for i in range(tasks)
+    ]
 
 
 def _wait_all(procs: list[subprocess.Popen], stop: StopSignals) -> list[int]:
@@ -59,8 +71,9 @@ def _wait_all(procs: list[subprocess.Popen], stop: StopSignals) -> list[int]:
     forwarded = False
     while True:
         codes = [p.poll() for p in procs]
-        if all(c is not None for c in codes):
-            return codes
+        finished = [c for c in codes if c is not None]
+        if len(finished) == len(codes):
+            return finished
         if stop.received is not None and not forwarded:
             for p in procs:
                 if p.poll() is None:
@@ -73,8 +86,9 @@ def _wait_all(procs: list[subprocess.Popen], stop: StopSignals) -> list[int]:
         time.sleep(0.2)
 
 
-def run_training(step: str, kwargs: Mapping[str, Any], *, tasks: int = 1, nodes: int = 1,
-                 log_path: str | os.PathLike | None = None) -> Any:
+def run_training(
+    step: str, kwargs: Mapping[str, Any], *, tasks: int = 1, nodes: int = 1, log_path: str | os.PathLike | None = None
+) -> Any:
     """``STEPS[step](**kwargs)`` over ``tasks`` processes (this process alone when ``tasks`` is 1); the
     processes log to ``log_path``."""
     if step not in STEPS:
@@ -85,8 +99,7 @@ def run_training(step: str, kwargs: Mapping[str, Any], *, tasks: int = 1, nodes:
         args_path = Path(tmp) / "args.json"
         args_path.write_text(json.dumps(dict(kwargs)), encoding="utf-8")
         env = {**os.environ, LOG_ENV: str(log_path)} if log_path else dict(os.environ)
-        commands = process_commands(step, args_path, tasks=tasks, nodes=nodes, gpus=int(kwargs.get("gpus", 0)),
-                                    env=env)
+        commands = process_commands(step, args_path, tasks=tasks, nodes=nodes, gpus=int(kwargs.get("gpus", 0)), env=env)
         with StopSignals() as stop:
             procs = [subprocess.Popen(cmd, env=env) for cmd, env in commands]
             codes = _wait_all(procs, stop)

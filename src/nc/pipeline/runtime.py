@@ -5,6 +5,7 @@ re-compiling the same XLA programs (runs that differ only in method or seed have
 JAX's persistent compilation cache lets later jobs load those programs instead. A cached program is
 the same executable the compiler would build, so results do not depend on whether the cache was hit.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -29,8 +30,9 @@ def configure_logging(log_path: str | os.PathLike | None) -> None:
 
     Replaces handlers that imported libraries (absl) may have put on the root logger first.
     """
-    logging.basicConfig(filename=log_path, level=logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
+    logging.basicConfig(
+        filename=log_path, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True
+    )
     logging.captureWarnings(True)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,18 +1,21 @@
 """One function per workflow rule. Each reads its inputs, calls the owning packages and writes its outputs
 atomically (``nc.io``, ``TokenDataset.save``); the workflow scripts only unpack Snakemake's objects."""
+
 from __future__ import annotations
 
 import contextlib
 import csv
 import hashlib
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from nc.data.dataset import TokenDataset, TokenDatasetWriter, load_token_dataset, write_token_manifest
+from nc.data import spelling as spelling_task
+from nc.data.dataset import TokenDataset, TokenDatasetWriter, TokenRows, load_token_dataset, write_token_manifest
 from nc.data.examples import shard_range
 from nc.data.method_datasets import (
     PackedByteRows,
@@ -24,32 +27,40 @@ from nc.data.method_datasets import (
     tokenize_examples,
     truncate_dataset,
 )
-from nc.data import spelling as task
 from nc.data.shards import ExampleSplit
 from nc.data.splits import write_corpus_part, write_split, write_split_shard
 from nc.data.tokenizers import SentencePieceTokenizer, train_sentencepiece
-from nc.io import read_json, write_bytes, write_json, write_text
+from nc.io import read_json, write_bytes, write_json
 from nc.methods import MethodSpec, parse_method
 from nc.pipeline.config import training_layout
+from nc.records import (
+    DEVICE_COLUMNS,
+    POSITION_ACCURACY_PREFIX,
+    CompressionRecord,
+    EvalRecord,
+    MethodIdentity,
+    RunRecord,
+    SpellingRecord,
+    record_from_row,
+    write_records,
+)
 
 log = logging.getLogger(__name__)
-
-DEVICE_COLUMNS = ["backend", "device_kind", "device_count", "process_count", "jax_version", "jaxlib_version"]
-RUN_COLUMNS = ["method", "paper_label", "slug", "kind", "token_bits", "window_bits", "size", "nominal_params",
-               "variant", "seed", "steps", "loss_nats_per_token", "accuracy", "bits_per_byte", "bits_per_byte_se",
-               "compression_ratio", "mflops_per_byte", "eval_tokens", "eval_bytes", *DEVICE_COLUMNS]
-COMPRESSION_COLUMNS = ["method", "paper_label", "slug", "kind", "token_bits", "window_bits", "compression_ratio",
-                       "bit_compression_ratio", "tokens", "bytes", "vocab_size", "uniform_bits_per_byte",
-                       "unigram_bits_per_byte", "side_info_bits_per_example", "m1_positions_per_kept_byte",
-                       "rule_exception_rate"]
 
 
 def _eval_api():
     """``nc.eval``, imported after ``nc.train``: the two import each other and only that order initialises."""
-    import nc.train  # noqa: F401
     import nc.eval
+    import nc.train
 
     return nc.eval
+
+
+def _given(value: str | Path | None, name: str, purpose: str) -> str | Path:
+    """The path ``value``, which the caller must pass for ``purpose``."""
+    if value is None:
+        raise ValueError(f"{name} is required {purpose}")
+    return value
 
 
 def _shard_dir(marker: str | Path) -> Path:
@@ -58,25 +69,45 @@ def _shard_dir(marker: str | Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ data
-def corpus_part(out_marker: str | Path, data: Mapping[str, Any], corpus_split: str, part: int,
-                progress: bool = True) -> int:
+def corpus_part(
+    out_marker: str | Path, data: Mapping[str, Any], corpus_split: str, part: int, progress: bool = True
+) -> int:
     """Corpus part ``part`` of ``data.parts[corpus_split]``, in stream order (``nc.data.splits``)."""
     return write_corpus_part(
-        _shard_dir(out_marker), corpus=data["corpus"], corpus_split=corpus_split, part=part,
-        num_parts=data["parts"][corpus_split], docs_per_sequence=data["docs_per_sequence"],
-        example_bytes=data["example_bytes"], max_documents_per_file=data["max_documents_per_file"][corpus_split],
-        progress=progress)
+        _shard_dir(out_marker),
+        corpus=data["corpus"],
+        corpus_split=corpus_split,
+        part=part,
+        num_parts=data["parts"][corpus_split],
+        docs_per_sequence=data["docs_per_sequence"],
+        example_bytes=data["example_bytes"],
+        max_documents_per_file=data["max_documents_per_file"][corpus_split],
+        progress=progress,
+    )
 
 
-def split_shard(out_marker: str | Path, part_markers: Sequence[str | Path], spec: Mapping[str, Any], shard: int,
-                progress: bool = True) -> int:
+def split_shard(
+    out_marker: str | Path,
+    part_markers: Sequence[str | Path],
+    spec: Mapping[str, Any],
+    shard: int,
+    progress: bool = True,
+) -> int:
     """Shard ``shard`` of a split (``spec``: ``data.splits.<split>``): its bucket of the seeded shuffle."""
-    return write_split_shard(_shard_dir(out_marker), [_shard_dir(m) for m in part_markers], seed=spec["seed"],
-                             shard=shard, num_shards=spec["shards"], max_examples=spec["examples"], progress=progress)
+    return write_split_shard(
+        _shard_dir(out_marker),
+        [_shard_dir(m) for m in part_markers],
+        seed=spec["seed"],
+        shard=shard,
+        num_shards=spec["shards"],
+        max_examples=spec["examples"],
+        progress=progress,
+    )
 
 
-def split_manifest(shard_markers: Sequence[str | Path], manifest_path: str | Path, split: str,
-                   spec: Mapping[str, Any]) -> dict[str, Any]:
+def split_manifest(
+    shard_markers: Sequence[str | Path], manifest_path: str | Path, split: str, spec: Mapping[str, Any]
+) -> dict[str, Any]:
     """The manifest of split ``split`` (counts, bytes, checksums of its shards; byte counts)."""
     return write_split(manifest_path, [_shard_dir(m) for m in shard_markers], split=split, seed=spec["seed"])
 
@@ -95,10 +126,18 @@ def byte_unigram(m1_train_manifest: str | Path, out_path: str | Path) -> dict[st
 def _train_config(cfg: Mapping[str, Any], seed: int, **extra):
     from nc.train import TrainConfig
 
-    return TrainConfig(steps=cfg["steps"], batch_size=cfg["batch_size"], lr_constant=cfg["learning_rate"],
-                       warmup_steps=cfg["warmup_steps"], z_loss=cfg["z_loss"], eval_batches=cfg["eval_batches"],
-                       checkpoint_every=max(1, cfg["steps"] // 4), checkpoint_every_min=cfg["checkpoint_every_min"],
-                       seed=seed, **extra)
+    return TrainConfig(
+        steps=cfg["steps"],
+        batch_size=cfg["batch_size"],
+        lr_constant=cfg["learning_rate"],
+        warmup_steps=cfg["warmup_steps"],
+        z_loss=cfg["z_loss"],
+        eval_batches=cfg["eval_batches"],
+        checkpoint_every=max(1, cfg["steps"] // 4),
+        checkpoint_every_min=cfg["checkpoint_every_min"],
+        seed=seed,
+        **extra,
+    )
 
 
 def _training_job(gpus: int):
@@ -120,8 +159,15 @@ def _write_run_eval(eval_path: str | Path, result: dict[str, Any]) -> None:
         write_json(eval_path, {**result, "devices": device_provenance()})
 
 
-def train_m1(train_manifest: str | Path, valid_manifest: str | Path, m1: Mapping[str, Any], run_dir: str | Path,
-             eval_path: str | Path, progress: bool = True, gpus: int = 0) -> dict[str, Any]:
+def train_m1(
+    train_manifest: str | Path,
+    valid_manifest: str | Path,
+    m1: Mapping[str, Any],
+    run_dir: str | Path,
+    eval_path: str | Path,
+    progress: bool = True,
+    gpus: int = 0,
+) -> dict[str, Any]:
     """Train the byte-level M1 on packed ``m1.seq_len``-byte rows of m1_train; write its validation eval.json.
 
     Rows are read on demand in a seeded order (``nc.train.data_order``): memory does not grow with the split.
@@ -138,15 +184,17 @@ def train_m1(train_manifest: str | Path, valid_manifest: str | Path, m1: Mapping
     valid = PackedByteRows(ExampleSplit(valid_manifest), m1["seq_len"])
     cfg = _train_config(m1, m1["seed"])
     train_lm(train, valid, model_size(m1["size"]), cfg, run_dir, progress=progress)
-    result = evaluate_run(run_dir, valid, eval_batches=m1["eval_batches"], batch_size=m1["batch_size"],
-                          sharding=replicated_sharding(mesh))
+    result = evaluate_run(
+        run_dir, valid, eval_batches=m1["eval_batches"], batch_size=m1["batch_size"], sharding=replicated_sharding(mesh)
+    )
     _write_run_eval(eval_path, result)
     return result
 
 
 # --------------------------------------------------------------------------------------- tokenisation
-def train_sentencepiece_model(train_manifest: str | Path | None, model_path: str | Path, sentencepiece: Mapping[str, Any],
-                              threads: int = 1) -> None:
+def train_sentencepiece_model(
+    train_manifest: str | Path | None, model_path: str | Path, sentencepiece: Mapping[str, Any], threads: int = 1
+) -> None:
     """The SentencePiece baseline's unigram model, trained on the first ``max_sentences`` sentences of M2's
     training text: the split is shuffled, so its start is a uniform sample, and only that much is read.
 
@@ -156,9 +204,14 @@ def train_sentencepiece_model(train_manifest: str | Path | None, model_path: str
     if sentencepiece.get("model_file"):
         use_pretrained_sentencepiece(sentencepiece["model_file"], model_path, sentencepiece.get("vocab_size"))
         return
-    train_sentencepiece(ExampleSplit(train_manifest).examples(), model_path, sentencepiece["vocab_size"],
-                        max_sentences=sentencepiece.get("max_sentences", 2_000_000),
-                        seed=sentencepiece.get("seed", 0), threads=threads)
+    train_sentencepiece(
+        ExampleSplit(_given(train_manifest, "train_manifest", "to train a SentencePiece model")).examples(),
+        model_path,
+        sentencepiece["vocab_size"],
+        max_sentences=sentencepiece.get("max_sentences", 2_000_000),
+        seed=sentencepiece.get("seed", 0),
+        threads=threads,
+    )
 
 
 def use_pretrained_sentencepiece(model_file: str | Path, model_path: str | Path, vocab_size: int | None) -> None:
@@ -170,16 +223,24 @@ def use_pretrained_sentencepiece(model_file: str | Path, model_path: str | Path,
     except (OSError, RuntimeError) as exc:
         raise ValueError(f"sentencepiece.model_file {source}: not a loadable SentencePiece model ({exc})") from exc
     if vocab_size and tokenizer.vocab_size != vocab_size:
-        raise ValueError(f"sentencepiece.model_file {source} has {tokenizer.vocab_size} pieces, but sentencepiece."
-                         f"vocab_size is {vocab_size}: set vocab_size to {tokenizer.vocab_size}")
+        raise ValueError(
+            f"sentencepiece.model_file {source} has {tokenizer.vocab_size} pieces, but sentencepiece."
+            f"vocab_size is {vocab_size}: set vocab_size to {tokenizer.vocab_size}"
+        )
     data = source.read_bytes()
     write_bytes(model_path, data)
-    log.info("SentencePiece model: %s (%d pieces, sha256 %s)", source, tokenizer.vocab_size,
-             hashlib.sha256(data).hexdigest())
+    log.info(
+        "SentencePiece model: %s (%d pieces, sha256 %s)", source, tokenizer.vocab_size, hashlib.sha256(data).hexdigest()
+    )
 
 
-def probability_source(method: MethodSpec, coding: Mapping[str, Any], *, m1_dir: str | Path | None = None,
-                       unigram_path: str | Path | None = None):
+def probability_source(
+    method: MethodSpec,
+    coding: Mapping[str, Any],
+    *,
+    m1_dir: str | Path | None = None,
+    unigram_path: str | Path | None = None,
+):
     """The coder's probability source: M1 (AC, EqualInfoAC), a static byte unigram (StaticAC), or None.
 
     M1 computes as many rows per call as ``coding.m1_call_mb`` holds (at most ``coding.m1_max_rows``);
@@ -189,32 +250,60 @@ def probability_source(method: MethodSpec, coding: Mapping[str, Any], *, m1_dir:
     if method.uses_m1:
         from nc.models.m1 import load_probability_source
 
+        m1_dir = _given(m1_dir, "m1_dir", f"for {method.label}")
         return load_probability_source(m1_dir, call_memory_mb=coding["m1_call_mb"], max_rows=coding["m1_max_rows"])
     if method.kind == "StaticAC":
         from nc.coding import static_source
 
         # "byte unigram statistics from the C4 training data" (Section 3.3): M1's training text.
+        unigram_path = _given(unigram_path, "unigram_path", "for StaticAC")
         return static_source(counts=np.asarray(read_json(unigram_path)["byte_counts"], np.int64))
     return None
 
 
-def shard_encoder(method: MethodSpec, source, coding: Mapping[str, Any], max_tokens: int | None,
-                  threads: int | None = None):
+def shard_encoder(
+    method: MethodSpec, source, coding: Mapping[str, Any], max_tokens: int | None, threads: int | None = None
+):
     """The encoder a compression job keeps for all its chunks: context lengths calibrated on the first."""
     if not method.is_bitstream or method.kind == "GZip":
         return None
     from nc.coding import ContextPlan, make_encoder
 
-    return make_encoder(method, source, precision=coding["precision"], max_tokens=max_tokens,
-                        batch_size=coding.get("batch_size", 64), threads=threads,
-                        plan=ContextPlan("auto", length_step=coding["m1_length_step"]))
+    return make_encoder(
+        method,
+        source,
+        precision=coding["precision"],
+        max_tokens=max_tokens,
+        batch_size=coding.get("batch_size", 64),
+        threads=threads,
+        plan=ContextPlan("auto", length_step=coding["m1_length_step"]),
+    )
 
 
-def compress_shard(split_manifest: str | Path, out_marker: str | Path, *, slug: str, split: str, shard: int,
-                   num_shards: int, seq_len: int, coding: Mapping[str, Any], m1_dir: str | Path | None = None,
-                   m1_size: str | None = None, sentencepiece_model: str | Path | None = None,
-                   unigram_path: str | Path | None = None, threads: int | None = None,
-                   progress: bool = True) -> dict[str, Any]:
+def _sentencepiece_tokenizer(method: MethodSpec, model_path: str | Path | None) -> SentencePieceTokenizer | None:
+    """The trained tokenizer of a SentencePiece method; None for every other method."""
+    if method.kind != "SentencePiece":
+        return None
+    return SentencePieceTokenizer(_given(model_path, "sentencepiece_model", "for SentencePiece"))
+
+
+def compress_shard(
+    split_manifest: str | Path,
+    out_marker: str | Path,
+    *,
+    slug: str,
+    split: str,
+    shard: int,
+    num_shards: int,
+    seq_len: int,
+    coding: Mapping[str, Any],
+    m1_dir: str | Path | None = None,
+    m1_size: str | None = None,
+    sentencepiece_model: str | Path | None = None,
+    unigram_path: str | Path | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Tokenise examples ``shard`` of ``num_shards`` of a split with method ``slug``, trimmed to ``seq_len``.
 
     Examples stream through in chunks of ``coding.chunk_examples``; tokens go to disk as they are made.
@@ -226,20 +315,28 @@ def compress_shard(split_manifest: str | Path, out_marker: str | Path, *, slug: 
     start, stop = shard_range(len(examples), shard, num_shards)
     source = probability_source(method, coding, m1_dir=m1_dir, unigram_path=unigram_path)
     encoder = shard_encoder(method, source, coding, seq_len, threads)
-    tokenizer = SentencePieceTokenizer(sentencepiece_model) if method.kind == "SentencePiece" else None
-    vocab_size = tokenizer.vocab_size if tokenizer is not None else method.vocab_size
+    tokenizer = _sentencepiece_tokenizer(method, sentencepiece_model)
+    vocab_size = tokenizer.vocab_size if tokenizer is not None else method.fixed_vocab_size
     precision = coding["precision"]
     checked = min(stop - start, coding.get("decode_check_examples", 0)) if split == "valid" else 0
     check_examples, check_encoded, check_rows = [], [], []
     side_info_bits = 0
     rule_windows = {"windows": 0, "rule_exceptions": 0}
     meta = {"method": method.label, "split": split, "shard": shard, "num_shards": num_shards, "first_example": start}
-    with TokenDatasetWriter(_shard_dir(out_marker), stop - start, seq_len=seq_len, vocab_size=vocab_size,
-                            meta=meta) as writer:
+    with TokenDatasetWriter(
+        _shard_dir(out_marker), stop - start, seq_len=seq_len, vocab_size=vocab_size, meta=meta
+    ) as writer:
         bar = tqdm(total=stop - start, desc=f"{method.label} {split} {shard}", unit="ex", disable=not progress)
         for first, part in examples.chunks(start, stop, coding.get("chunk_examples", 1024)):
-            result = tokenize_examples(part, method, seq_len=seq_len, source=source, sentencepiece=tokenizer,
-                                       precision=precision, encoder=encoder)
+            result = tokenize_examples(
+                part,
+                method,
+                seq_len=seq_len,
+                source=source,
+                sentencepiece=tokenizer,
+                precision=precision,
+                encoder=encoder,
+            )
             writer.write(first - start, result.dataset)
             side_info_bits += int(result.dataset.meta.get("side_info_bits", 0))
             for key in rule_windows:
@@ -253,24 +350,42 @@ def compress_shard(split_manifest: str | Path, out_marker: str | Path, *, slug: 
         bar.close()
         exact = 0
         if checked:
-            rows = TokenDataset(*(np.concatenate([getattr(r, k) for r in check_rows])
-                                  for k in ("tokens", "num_tokens", "num_bytes")), meta=writer.meta)
-            decoded = decoded_prefixes(method, rows, check_encoded or None, range(checked), source=source,
-                                       sentencepiece=tokenizer, precision=precision, batch_size=checked)
+            tokens, num_tokens, num_bytes = (
+                np.concatenate([getattr(r, k) for r in check_rows]) for k in ("tokens", "num_tokens", "num_bytes")
+            )
+            rows = TokenDataset(tokens, num_tokens, num_bytes, meta=writer.meta)
+            decoded = decoded_prefixes(
+                method,
+                rows,
+                check_encoded or None,
+                range(checked),
+                source=source,
+                sentencepiece=tokenizer,
+                precision=precision,
+                batch_size=checked,
+            )
             exact = sum(text == check_examples[i][: rows.num_bytes[i]] for i, text in enumerate(decoded))
-        writer.meta.update({"side_info_bits": side_info_bits, "decode_check_examples": int(checked),
-                            "decode_check_exact": int(exact)})
+        writer.meta.update(
+            {"side_info_bits": side_info_bits, "decode_check_examples": int(checked), "decode_check_exact": int(exact)}
+        )
         if method.kind == "EqualInfoAC":
             writer.meta.update(rule_windows)
         if encoder is not None:
-            writer.meta["context_ladder"] = list(encoder.window_ladder() if method.kind == "EqualInfoAC"
-                                                 and method.m1_reset else encoder.rungs or [])
+            writer.meta["context_ladder"] = list(
+                encoder.window_ladder() if method.kind == "EqualInfoAC" and method.m1_reset else encoder.rungs or []
+            )
         if method.uses_m1:
-            writer.meta.update({"m1_size": m1_size, "m1_call_mb": coding["m1_call_mb"],
-                                "m1_max_rows": coding["m1_max_rows"], "m1_busy_s": encoder.stats.busy_s,
-                                "m1_wall_s": encoder.stats.wall_s,
-                                "m1_positions": int(encoder.stats.positions),
-                                "m1_kept_bytes": int(writer.num_bytes.sum())})
+            writer.meta.update(
+                {
+                    "m1_size": m1_size,
+                    "m1_call_mb": coding["m1_call_mb"],
+                    "m1_max_rows": coding["m1_max_rows"],
+                    "m1_busy_s": encoder.stats.busy_s,
+                    "m1_wall_s": encoder.stats.wall_s,
+                    "m1_positions": int(encoder.stats.positions),
+                    "m1_kept_bytes": int(writer.num_bytes.sum()),
+                }
+            )
     return writer.meta
 
 
@@ -287,8 +402,10 @@ def compression_stats(train_manifest: str | Path, valid_manifest: str | Path, ou
     valid = load_token_dataset(valid_manifest)
     method = parse_method(valid.meta["method"])
     if valid.total_bytes == 0:
-        raise ValueError(f"{method.label}: validation tokens cover no raw bytes; m2.seq_len={valid.seq_len} is "
-                         "too short for this method (e.g. GZip's block header)")
+        raise ValueError(
+            f"{method.label}: validation tokens cover no raw bytes; m2.seq_len={valid.seq_len} is "
+            "too short for this method (e.g. GZip's block header)"
+        )
     ratio = valid.compression_ratio
     positions = train.meta.get("m1_positions", 0) + valid.meta.get("m1_positions", 0)
     kept = train.meta.get("m1_kept_bytes", 0) + valid.meta.get("m1_kept_bytes", 0)
@@ -306,8 +423,10 @@ def compression_stats(train_manifest: str | Path, valid_manifest: str | Path, ou
         "side_info_bits_per_example": valid.meta.get("side_info_bits", 0) / max(len(valid), 1),
         "m1_positions_per_kept_byte": positions / kept if method.uses_m1 and kept else None,
         "rule_exception_rate": _rule_exception_rate(train.meta, valid.meta) if method.kind == "EqualInfoAC" else None,
-        "decode_check": {"examples": int(valid.meta.get("decode_check_examples", 0)),
-                         "exact": int(valid.meta.get("decode_check_exact", 0))},
+        "decode_check": {
+            "examples": int(valid.meta.get("decode_check_examples", 0)),
+            "exact": int(valid.meta.get("decode_check_exact", 0)),
+        },
     }
     write_json(out_path, stats)
     return stats
@@ -319,17 +438,33 @@ def _rule_exception_rate(*metas: Mapping[str, Any]) -> float | None:
     return sum(int(m.get("rule_exceptions", 0)) for m in metas) / windows if windows else None
 
 
-def method_manifests(train_shards: Sequence[str | Path], valid_shards: Sequence[str | Path],
-                     train_manifest: str | Path, valid_manifest: str | Path, stats_path: str | Path) -> dict[str, Any]:
+def method_manifests(
+    train_shards: Sequence[str | Path],
+    valid_shards: Sequence[str | Path],
+    train_manifest: str | Path,
+    valid_manifest: str | Path,
+    stats_path: str | Path,
+) -> dict[str, Any]:
     """Both splits of a method as manifests of their shards (read in place by M2), then its stats.json."""
     write_token_manifest([_shard_dir(m) for m in train_shards], train_manifest)
     write_token_manifest([_shard_dir(m) for m in valid_shards], valid_manifest)
     return compression_stats(train_manifest, valid_manifest, stats_path)
 
 
-def seq2seq_shard(split_manifest: str | Path, out_markers: Mapping[str, str | Path], *, slug: str,
-                  m1_dir: str | Path, seq2seq: Mapping[str, Any], coding: Mapping[str, Any], split: str, shard: int,
-                  num_shards: int, total_chunks: int, progress: bool = True) -> int:
+def seq2seq_shard(
+    split_manifest: str | Path,
+    out_markers: Mapping[str, str | Path],
+    *,
+    slug: str,
+    m1_dir: str | Path,
+    seq2seq: Mapping[str, Any],
+    coding: Mapping[str, Any],
+    split: str,
+    shard: int,
+    num_shards: int,
+    total_chunks: int,
+    progress: bool = True,
+) -> int:
     """Table 5's compress / decompress / byte-LM datasets of chunks ``shard`` of ``num_shards`` of the first
     ``total_chunks`` ``seq2seq.input_bytes`` chunks of ``split`` (as many as training / evaluation read).
 
@@ -348,20 +483,35 @@ def seq2seq_shard(split_manifest: str | Path, out_markers: Mapping[str, str | Pa
     source = probability_source(method, coding, m1_dir=m1_dir)
     encoder = shard_encoder(method, source, coding, None)
     chunk_examples = coding.get("chunk_examples", 1024)
-    code_vocab, seq_len = method.vocab_size, seq2seq["seq_len"]
+    code_vocab, seq_len = method.fixed_vocab_size, seq2seq["seq_len"]
     vocab = {"compress": 256 + code_vocab, "decompress": code_vocab + 256, "bytelm": 256}
     with contextlib.ExitStack() as stack:
-        writers = {task: stack.enter_context(TokenDatasetWriter(
-            _shard_dir(out_markers[task]), count, seq_len=seq_len, vocab_size=vocab[task], loss_start=True,
-            meta={"method": method.label, "task": task, "split": split, "shard": shard, "num_shards": num_shards}))
-            for task in out_markers}
+        writers = {
+            task: stack.enter_context(
+                TokenDatasetWriter(
+                    _shard_dir(out_markers[task]),
+                    count,
+                    seq_len=seq_len,
+                    vocab_size=vocab[task],
+                    loss_start=True,
+                    meta={
+                        "method": method.label,
+                        "task": task,
+                        "split": split,
+                        "shard": shard,
+                        "num_shards": num_shards,
+                    },
+                )
+            )
+            for task in out_markers
+        }
         written, truncated = 0, dict.fromkeys(writers, 0)
         bar = tqdm(total=count, desc=f"seq2seq {method.label} {split} {shard}", unit="chunk", disable=not progress)
         for lo, hi, to_skip, to_keep in ranges:
             for _, part in examples.chunks(lo, hi, chunk_examples):
                 chunks = seq2seq_inputs(part, input_bytes)
                 dropped = min(to_skip, len(chunks))
-                taken = chunks[dropped:dropped + to_keep]
+                taken = chunks[dropped : dropped + to_keep]
                 to_skip, to_keep = to_skip - dropped, to_keep - len(taken)
                 if taken:
                     encoded = encode_examples(taken, method, source, precision=coding["precision"], encoder=encoder)
@@ -387,14 +537,24 @@ def seq2seq_manifests(shards: Mapping[str, Sequence[str | Path]], manifests: Map
 # ------------------------------------------------------------------------------------------------ M2
 def window_tokens(method: MethodSpec) -> int | None:
     """Tokens per Equal-Info window when a window is a whole number of tokens (Fig. 10), else None."""
-    if method.kind == "EqualInfoAC" and method.window_bits % method.token_bits == 0:
-        return method.window_bits // method.token_bits
+    if method.kind == "EqualInfoAC" and method.fixed_window_bits % method.fixed_token_bits == 0:
+        return method.fixed_window_bits // method.fixed_token_bits
     return None
 
 
-def train_m2(train_manifest: str | Path, valid_manifest: str | Path, run_dir: str | Path, eval_path: str | Path, *,
-             size: str, variant: str, seed: int, m2: Mapping[str, Any], progress: bool = True,
-             gpus: int = 0) -> dict[str, Any]:
+def train_m2(
+    train_manifest: str | Path,
+    valid_manifest: str | Path,
+    run_dir: str | Path,
+    eval_path: str | Path,
+    *,
+    size: str,
+    variant: str,
+    seed: int,
+    m2: Mapping[str, Any],
+    progress: bool = True,
+    gpus: int = 0,
+) -> dict[str, Any]:
     """Train one M2 run and write eval.json (final validation metrics, FLOPs/byte, run identity, devices).
 
     Training rows are read from the method's shards in place; the (small) validation split is held in memory.
@@ -412,87 +572,110 @@ def train_m2(train_manifest: str | Path, valid_manifest: str | Path, run_dir: st
     evaluate_run, validation_sample = eval_api.evaluate_run, eval_api.validation_sample
 
     mesh = _training_job(gpus)
-    train = load_token_dataset(train_manifest)
+    train: TokenRows = load_token_dataset(train_manifest)
     valid_rows = load_token_dataset(valid_manifest)
     method = parse_method(valid_rows.meta["method"])
     if variant == "bytematched":
         m2 = {**m2, "eval_batches": 2 * m2["eval_batches"]}
-    sample = validation_sample(len(valid_rows), m2["eval_batches"] * m2["batch_size"], seed,
-                               deterministic_dataset=not method.is_bitstream)
+    sample = validation_sample(
+        len(valid_rows), m2["eval_batches"] * m2["batch_size"], seed, deterministic_dataset=not method.is_bitstream
+    )
     valid = valid_rows.rows(sample)
     if variant == "bytematched":
         train, valid = TruncatedRows(train, train.seq_len // 2), truncate_dataset(valid, valid.seq_len // 2)
     windows = window_tokens(method) if variant == "default" else None
     cfg = _train_config(m2, seed, eval_every=m2["eval_every"], **training_layout(m2, size))
     train_lm(train, valid, model_size(size), cfg, run_dir, window_tokens=windows, progress=progress)
-    result = evaluate_run(run_dir, valid, eval_batches=m2["eval_batches"], batch_size=m2["batch_size"],
-                          window_tokens=windows, sharding=replicated_sharding(mesh))
+    result = evaluate_run(
+        run_dir,
+        valid,
+        eval_batches=m2["eval_batches"],
+        batch_size=m2["batch_size"],
+        window_tokens=windows,
+        sharding=replicated_sharding(mesh),
+    )
     result.update({"slug": method.slug, "variant": variant, "seed": int(seed), "task": valid.meta.get("task")})
     _write_run_eval(eval_path, result)
     return result
 
 
 # ------------------------------------------------------------------------------------------- spelling
-SPELLING_COLUMNS = ["scheme", "label", "method", "size", "step", "held_out_accuracy", "train_accuracy",
-                    "held_out_words", "train_words"]
 
 
-def spelling_finetune(pretrained_eval: str | Path, curve_csv: str | Path, *, scheme: str, spelling: Mapping[str, Any],
-                      coding: Mapping[str, Any], m1_dir: str | Path | None = None,
-                      sentencepiece_model: str | Path | None = None, progress: bool = True) -> list[dict]:
+def spelling_finetune(
+    pretrained_eval: str | Path,
+    curve_csv: str | Path,
+    *,
+    scheme: str,
+    spelling: Mapping[str, Any],
+    coding: Mapping[str, Any],
+    m1_dir: str | Path | None = None,
+    sentencepiece_model: str | Path | None = None,
+    progress: bool = True,
+) -> list[SpellingRecord]:
     """Appendix A.3 / Figure 13: fine-tune the pre-trained M2 whose ``eval.json`` is ``pretrained_eval`` on
     the spelling task (``nc.data.spelling``) and write its curve: exact-match accuracy on the held-out
     words and on as many training words, before and every ``spelling.eval_every`` fine-tune steps."""
     from nc.coding import encode_examples
     from nc.train.finetune import finetune_lm
 
-    spec = task.spelling_scheme(scheme)
+    spec = spelling_task.spelling_scheme(scheme)
     method = spec.spec
-    train_words, held_out = task.split_words(task.shipped_words(), spelling["held_out_fraction"], spelling["seed"])
+    train_words, held_out = spelling_task.split_words(
+        spelling_task.shipped_words(), spelling["held_out_fraction"], spelling["seed"]
+    )
     words = train_words + held_out
-    tokenizer = SentencePieceTokenizer(sentencepiece_model) if method.kind == "SentencePiece" else None
+    tokenizer = _sentencepiece_tokenizer(method, sentencepiece_model)
     if tokenizer is not None:
         vocab_size = tokenizer.vocab_size
         inputs = {w: tokenizer.encode(w.encode("utf-8"))[0] for w in words}
     else:
-        vocab_size = method.vocab_size
+        vocab_size = method.fixed_vocab_size
         source = probability_source(method, coding, m1_dir=m1_dir)
         encoded = encode_examples([w.encode("utf-8") for w in words], method, source, precision=coding["precision"])
         inputs = {w: e.tokens for w, e in zip(words, encoded)}
-    char_ids = task.character_ids(spec, "".join(words), vocab_size, tokenizer, seed=spelling["seed"])
-    make = lambda ws: task.spelling_dataset(ws, inputs, char_ids, task.separator_id(spec), vocab_size, method.label)
-    evaluations = {"held_out": make(held_out), "train": make(train_words[:len(held_out)])}
-    curve = finetune_lm(Path(pretrained_eval).parent, make(train_words), evaluations, steps=spelling["steps"],
-                        batch_size=spelling["batch_size"], eval_every=spelling["eval_every"], seed=spelling["seed"],
-                        progress=progress)
+    char_ids = spelling_task.character_ids(spec, "".join(words), vocab_size, tokenizer, seed=spelling["seed"])
+    make = lambda ws: spelling_task.spelling_dataset(
+        ws, inputs, char_ids, spelling_task.separator_id(spec), vocab_size, method.label
+    )
+    evaluations = {"held_out": make(held_out), "train": make(train_words[: len(held_out)])}
+    curve = finetune_lm(
+        Path(pretrained_eval).parent,
+        make(train_words),
+        evaluations,
+        steps=spelling["steps"],
+        batch_size=spelling["batch_size"],
+        eval_every=spelling["eval_every"],
+        seed=spelling["seed"],
+        progress=progress,
+    )
     size = read_json(pretrained_eval)["size"]
-    rows = [{"scheme": spec.name, "label": spec.label, "method": method.label, "size": size, **row,
-             "held_out_words": len(held_out), "train_words": len(train_words)} for row in curve]
-    _write_csv(curve_csv, SPELLING_COLUMNS, rows)
+    rows = [
+        SpellingRecord(
+            scheme=spec.name,
+            label=spec.label,
+            method=method.label,
+            size=size,
+            **point,
+            held_out_words=len(held_out),
+            train_words=len(train_words),
+        )
+        for point in curve
+    ]
+    write_records(curve_csv, rows, SpellingRecord)
     return rows
 
 
 # ------------------------------------------------------------------------------------------- summaries
-def _method_columns(slug: str) -> dict[str, Any]:
-    method = parse_method(slug)
-    return {"method": method.label, "paper_label": method.paper_label, "slug": method.slug, "kind": method.kind,
-            "token_bits": method.token_bits, "window_bits": method.window_bits}
-
-
-def _write_csv(path: str | Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
-    write_text(path, buffer.getvalue())
-
-
-def collect_summaries(eval_paths: Sequence[str | Path], stats_paths: Sequence[str | Path], runs_csv: str | Path,
-                      evals_csv: str | Path, compression_csv: str | Path, spelling_paths: Sequence[str | Path] = (),
-                      spelling_csv: str | Path | None = None) -> None:
+def collect_summaries(
+    eval_paths: Sequence[str | Path],
+    stats_paths: Sequence[str | Path],
+    runs_csv: str | Path,
+    evals_csv: str | Path,
+    compression_csv: str | Path,
+    spelling_paths: Sequence[str | Path] = (),
+    spelling_csv: str | Path | None = None,
+) -> None:
     """runs.csv (one row per M2 run), evals.csv (every evaluation of every run), compression.csv (per method)
     and spelling.csv (the fine-tuning curves of ``spelling_finetune``, one after another).
 
@@ -500,33 +683,47 @@ def collect_summaries(eval_paths: Sequence[str | Path], stats_paths: Sequence[st
     """
     from nc.models.sizes import model_size
 
-    runs, evals, max_positions = [], [], 0
+    runs: list[RunRecord] = []
+    evals: list[EvalRecord] = []
+    position_accuracies: list[dict[str, str]] = []
     for path in sorted(map(Path, eval_paths)):
         slug, size, variant, seed_dir = path.parts[-5:-1]
         result = read_json(path)
-        ident = {**_method_columns(slug), "size": size, "variant": variant, "seed": int(seed_dir[4:])}
-        runs.append({**ident, "nominal_params": model_size(size).nominal_params, "steps": result["step"],
-                     "loss_nats_per_token": result["loss"], "accuracy": result["accuracy"],
-                     "bits_per_byte": result["bits_per_byte"], "bits_per_byte_se": result.get("bits_per_byte_se"),
-                     "compression_ratio": result["compression_ratio"],
-                     "mflops_per_byte": result["mflops_per_byte"], "eval_tokens": result["tokens"],
-                     "eval_bytes": round(result["tokens"] * result["compression_ratio"]),
-                     **{key: result.get("devices", {}).get(key) for key in DEVICE_COLUMNS}})
+        ident = {**MethodIdentity.from_slug(slug), "size": size, "variant": variant, "seed": int(seed_dir[4:])}
+        devices = result.get("devices", {})
+        runs.append(
+            RunRecord(
+                **ident,
+                nominal_params=model_size(size).nominal_params,
+                m1_params=result.get("m1_params"),
+                steps=result["step"],
+                loss_nats_per_token=result["loss"],
+                accuracy=result["accuracy"],
+                bits_per_byte=result["bits_per_byte"],
+                bits_per_byte_se=result.get("bits_per_byte_se"),
+                compression_ratio=result["compression_ratio"],
+                mflops_per_byte=result["mflops_per_byte"],
+                eval_tokens=result["tokens"],
+                eval_bytes=round(result["tokens"] * result["compression_ratio"]),
+                **{key: devices.get(key) for key in DEVICE_COLUMNS},
+            )
+        )
         with open(path.parent / "evals.csv", newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                evals.append({**ident, **row})
-                max_positions = max(max_positions, sum(k.startswith("acc_pos_") for k in row))
-    eval_columns = ["slug", "method", "size", "variant", "seed", "step", "loss", "accuracy", "bits_per_byte",
-                    "bits_per_byte_se", "tokens", *(f"acc_pos_{i + 1}" for i in range(max_positions))]
-    compression = [{**_method_columns(Path(p).parent.name), **read_json(p)} for p in sorted(map(str, stats_paths))]
-    for row in compression:
-        row["method"] = parse_method(row["slug"]).label
-    _write_csv(runs_csv, RUN_COLUMNS, runs)
-    _write_csv(evals_csv, eval_columns, evals)
-    _write_csv(compression_csv, COMPRESSION_COLUMNS, compression)
+                evals.append(record_from_row(EvalRecord, {**row, **ident}))
+                position_accuracies.append({k: v for k, v in row.items() if k.startswith(POSITION_ACCURACY_PREFIX)})
+    max_positions = max((len(p) for p in position_accuracies), default=0)
+    compression = [
+        record_from_row(CompressionRecord, {**read_json(p), **MethodIdentity.from_slug(Path(p).parent.name)})
+        for p in sorted(map(str, stats_paths))
+    ]
+    write_records(runs_csv, runs, RunRecord)
+    position_columns = [f"{POSITION_ACCURACY_PREFIX}{i + 1}" for i in range(max_positions)]
+    write_records(evals_csv, evals, EvalRecord, position_columns, position_accuracies)
+    write_records(compression_csv, compression, CompressionRecord)
     if spelling_csv is not None:
         curves = []
-        for path in sorted(map(str, spelling_paths)):
-            with open(path, newline="", encoding="utf-8") as f:
-                curves += list(csv.DictReader(f))
-        _write_csv(spelling_csv, SPELLING_COLUMNS, curves)
+        for curve_path in sorted(map(str, spelling_paths)):
+            with open(curve_path, newline="", encoding="utf-8") as f:
+                curves += [record_from_row(SpellingRecord, row) for row in csv.DictReader(f)]
+        write_records(spelling_csv, curves, SpellingRecord)

@@ -4,6 +4,7 @@ A checkpoint holds params, optimizer state and step; the data order is a functio
 (``nc.train.data_order``), so restoring a checkpoint restores the run exactly. Orbax writes each
 step to a temporary directory and renames it when complete, so a crash never leaves a partial one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,7 +34,7 @@ class Checkpointer:
     def close(self) -> None:
         self._manager.close()
 
-    def __enter__(self) -> "Checkpointer":
+    def __enter__(self) -> Checkpointer:
         return self
 
     def __exit__(self, *exc) -> None:

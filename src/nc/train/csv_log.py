@@ -4,6 +4,7 @@ Rows are kept in memory and the whole file is rewritten atomically at each check
 checkpoint itself is saved). On resume from step k, rows after k are dropped: they belong to steps
 the resumed run will redo. The file is therefore never partial and never holds a step twice.
 """
+
 from __future__ import annotations
 
 import csv

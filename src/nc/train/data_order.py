@@ -7,6 +7,7 @@ cycle walking back into ``[0, N)`` (Black & Rogaway, 2002). Position -> example 
 so the order costs no memory however large the dataset (51.2M M2 examples, ~800M packed M1 rows), a
 resumed run needs no iterator state, and every example is read once per epoch.
 """
+
 from __future__ import annotations
 
 import numpy as np

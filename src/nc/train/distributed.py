@@ -10,13 +10,15 @@ per task. The process group comes from the environment:
 
 Nothing is initialised for a single process. On CPU the processes exchange data through gloo.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import jax
 import jaxlib
@@ -44,8 +46,9 @@ def process_group_from_env(env: Mapping[str, str] | None = None) -> ProcessGroup
         try:
             group = ProcessGroup(int(env["NC_NUM_PROCESSES"]), int(env["NC_PROCESS_ID"]), env["NC_COORDINATOR"])
         except (KeyError, ValueError) as exc:
-            raise ValueError("NC_COORDINATOR is set: NC_NUM_PROCESSES and NC_PROCESS_ID must be integers "
-                             f"({exc})") from None
+            raise ValueError(
+                f"NC_COORDINATOR is set: NC_NUM_PROCESSES and NC_PROCESS_ID must be integers ({exc})"
+            ) from None
         if not 0 <= group.process_id < group.num_processes:
             raise ValueError(f"NC_PROCESS_ID={group.process_id} is outside 0..{group.num_processes - 1}")
         return group
@@ -69,8 +72,9 @@ def initialize_processes(env: Mapping[str, str] | None = None) -> ProcessGroup |
     if group.coordinator is None:
         jax.distributed.initialize()
     else:
-        jax.distributed.initialize(coordinator_address=group.coordinator, num_processes=group.num_processes,
-                                   process_id=group.process_id)
+        jax.distributed.initialize(
+            coordinator_address=group.coordinator, num_processes=group.num_processes, process_id=group.process_id
+        )
     _initialized = group
     log.info("process %d of %d on %s", jax.process_index(), jax.process_count(), socket.gethostname())
     return group
@@ -103,18 +107,26 @@ def require_devices(gpus: int) -> None:
             f"this job requested {gpus} GPU(s) but JAX {jax.__version__} sees only {backend} devices "
             f"({local} local): install a jaxlib with GPU support (pip install 'jax[cuda12]') and check "
             f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}; or set the rule's gpus to 0 "
-            "in the scale's resources to train on the CPU")
+            "in the scale's resources to train on the CPU"
+        )
     expected = gpus // max(jax.process_count(), 1)
     if local < expected:
-        raise RuntimeError(f"this job requested {gpus} GPU(s) ({expected} per process) but JAX sees {local} "
-                           f"{backend} device(s) on {socket.gethostname()}")
+        raise RuntimeError(
+            f"this job requested {gpus} GPU(s) ({expected} per process) but JAX sees {local} "
+            f"{backend} device(s) on {socket.gethostname()}"
+        )
 
 
 def device_provenance() -> dict[str, Any]:
     """What ran where: backend, device kind and counts, process count, jax and jaxlib versions (the compiled
     backend's version can differ from jax's)."""
     devices = jax.devices()
-    return {"backend": jax.default_backend(), "device_kind": devices[0].device_kind,
-            "device_count": len(devices), "local_device_count": jax.local_device_count(),
-            "process_count": jax.process_count(), "jax_version": jax.__version__,
-            "jaxlib_version": jaxlib.__version__}
+    return {
+        "backend": jax.default_backend(),
+        "device_kind": devices[0].device_kind,
+        "device_count": len(devices),
+        "local_device_count": jax.local_device_count(),
+        "process_count": jax.process_count(),
+        "jax_version": jax.__version__,
+        "jaxlib_version": jaxlib.__version__,
+    }

@@ -3,10 +3,11 @@ state continue from the pre-trained checkpoint ("we continue the same learning r
 
 Single-process and without checkpoints: a fine-tune is a few hundred steps, rerun whole if cut.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -19,8 +20,17 @@ from nc.train.run import load_train_state
 from nc.train.sharding import data_mesh, replicated_sharding, shard_batch
 
 
-def finetune_lm(pretrained_dir: str | Path, train: TokenRows, evaluations: Mapping[str, TokenRows], *, steps: int,
-                batch_size: int, eval_every: int, seed: int = 0, progress: bool = True) -> list[dict]:
+def finetune_lm(
+    pretrained_dir: str | Path,
+    train: TokenRows,
+    evaluations: Mapping[str, TokenRows],
+    *,
+    steps: int,
+    batch_size: int,
+    eval_every: int,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[dict]:
     """Train ``pretrained_dir``'s latest state ``steps`` more steps on ``train`` (rows in the seeded
     order of ``batch_indices``) and return the curve: one row ``{step, <name>_accuracy...}`` at fine-tune
     step 0 and every ``eval_every`` steps (and the last), ``<name>`` over ``evaluations``."""
@@ -36,8 +46,13 @@ def finetune_lm(pretrained_dir: str | Path, train: TokenRows, evaluations: Mappi
     state = run.state
 
     def measure(step: int) -> dict:
-        return {"step": step, **{f"{name}_accuracy": exact_match_accuracy(exact, state["params"], data, batch_size)
-                                 for name, data in evaluations.items()}}
+        return {
+            "step": step,
+            **{
+                f"{name}_accuracy": exact_match_accuracy(exact, state["params"], data, batch_size)
+                for name, data in evaluations.items()
+            },
+        }
 
     curve = [measure(0)]
     for step in tqdm(range(1, steps + 1), disable=not progress, desc="fine-tune", unit="step"):

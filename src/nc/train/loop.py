@@ -20,6 +20,7 @@ of an uninterrupted one bit for bit on CPU (same data order, same state, same co
 In a multi-process job (``nc.train.distributed``) every process runs ``train_lm``: each reads its share of
 every batch, all take part in checkpoints, and process 0 alone writes the config and the logs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,6 +40,7 @@ from nc.data.dataset import TokenRows
 from nc.io import read_json, write_json, write_text
 from nc.models.sizes import ModelSize
 from nc.models.transformer import build_model
+from nc.records import POSITION_ACCURACY_PREFIX, EvalPoint, columns
 from nc.train.checkpoint import Checkpointer
 from nc.train.csv_log import CsvLog
 from nc.train.data_order import batch_indices
@@ -46,18 +48,34 @@ from nc.train.distributed import any_process, device_provenance, is_main_process
 from nc.train.losses import training_loss
 from nc.train.preemption import CheckpointClock, StopSignals, TrainingStopped
 from nc.train.schedule import rsqrt_learning_rate
-from nc.train.sharding import (LAYOUTS, check_batch_divisible, data_mesh, process_rows, replicated_sharding,
-                               shard_batch, state_shardings)
+from nc.train.sharding import (
+    LAYOUTS,
+    check_batch_divisible,
+    data_mesh,
+    process_rows,
+    replicated_sharding,
+    shard_batch,
+    state_shardings,
+)
 from nc.train.state import abstract_train_state, init_train_state, make_optimizer, resolve_dtype
 
 log = logging.getLogger(__name__)
 HISTORY_DIR = "history"
 
 METRIC_COLUMNS = ["step", "loss", "z_loss", "accuracy", "learning_rate", "tokens", "tokens_per_s", "elapsed_s"]
-EVAL_COLUMNS = ["step", "loss", "accuracy", "bits_per_byte", "bits_per_byte_se", "tokens"]
+EVAL_COLUMNS = list(columns(EvalPoint))  # a run's evals.csv (nc.records: collect_summaries reads it back)
 # Config keys that may change between a run and its resumption (they do not alter the trajectory).
-RESUMABLE_KEYS = {"steps", "eval_every", "eval_steps", "eval_batches", "eval_batch_size", "checkpoint_every",
-                  "checkpoint_every_min", "log_every", "keep_checkpoints"}
+RESUMABLE_KEYS = {
+    "steps",
+    "eval_every",
+    "eval_steps",
+    "eval_batches",
+    "eval_batch_size",
+    "checkpoint_every",
+    "checkpoint_every_min",
+    "log_every",
+    "keep_checkpoints",
+}
 
 
 @dataclass(frozen=True)
@@ -93,8 +111,15 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "eval_steps", tuple(int(s) for s in self.eval_steps))
-        positive = ("steps", "batch_size", "warmup_steps", "eval_batches", "checkpoint_every", "log_every",
-                    "keep_checkpoints")
+        positive = (
+            "steps",
+            "batch_size",
+            "warmup_steps",
+            "eval_batches",
+            "checkpoint_every",
+            "log_every",
+            "keep_checkpoints",
+        )
         for key in positive:
             if int(getattr(self, key)) < 1:
                 raise ValueError(f"TrainConfig.{key} must be >= 1, got {getattr(self, key)!r}")
@@ -122,8 +147,13 @@ class TrainConfig:
 
 def run_config(size: ModelSize, train: TokenRows, cfg: TrainConfig) -> dict[str, Any]:
     """What ``config.json`` records: enough to rebuild the model (``nc.models.m1``, ``evaluate_run``)."""
-    return {"size": size.name, "vocab_size": train.vocab_size, "seq_len": train.seq_len,
-            "method": train.meta.get("method"), "train": dataclasses.asdict(cfg)}
+    return {
+        "size": size.name,
+        "vocab_size": train.vocab_size,
+        "seq_len": train.seq_len,
+        "method": train.meta.get("method"),
+        "train": dataclasses.asdict(cfg),
+    }
 
 
 def _check_resumable(old: dict, new: dict, path: Path) -> None:
@@ -132,7 +162,9 @@ def _check_resumable(old: dict, new: dict, path: Path) -> None:
             raise ValueError(f"{path}: existing run has {key}={old.get(key)!r}, new config has {new[key]!r}")
     for key, value in new["train"].items():
         if key not in RESUMABLE_KEYS and old["train"].get(key) != value:
-            raise ValueError(f"{path}: existing run has train.{key}={old['train'].get(key)!r}, new config has {value!r}")
+            raise ValueError(
+                f"{path}: existing run has train.{key}={old['train'].get(key)!r}, new config has {value!r}"
+            )
 
 
 def make_train_step(model, optimizer: optax.GradientTransformation, z_loss: float, state_sharding, stats_sharding):
@@ -161,8 +193,14 @@ def _publish_history(run_dir: Path) -> None:
 
 
 def train_lm(
-    train: TokenRows, valid: TokenRows | None, size: ModelSize, cfg: TrainConfig, run_dir: str | Path,
-    *, window_tokens: int | None = None, progress: bool = True,
+    train: TokenRows,
+    valid: TokenRows | None,
+    size: ModelSize,
+    cfg: TrainConfig,
+    run_dir: str | Path,
+    *,
+    window_tokens: int | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Train (or resume) a run; returns {'step', 'loss', 'run_dir', 'eval': last evaluation or None}.
 
@@ -194,7 +232,7 @@ def train_lm(
     train_step = make_train_step(model, optimizer, cfg.z_loss, shardings, replicated_sharding(mesh))
     eval_step = make_eval_step(model)
     metrics_log = CsvLog(run_dir / HISTORY_DIR / "metrics.csv", METRIC_COLUMNS)
-    eval_columns = EVAL_COLUMNS + [f"acc_pos_{i + 1}" for i in range(window_tokens or 0)]
+    eval_columns = EVAL_COLUMNS + [f"{POSITION_ACCURACY_PREFIX}{i + 1}" for i in range(window_tokens or 0)]
     evals_log = CsvLog(run_dir / HISTORY_DIR / "evals.csv", eval_columns)
 
     with Checkpointer(run_dir / "checkpoints", cfg.keep_checkpoints) as ckpt, StopSignals() as stop:
@@ -205,12 +243,25 @@ def train_lm(
             state = jax.jit(lambda: init_train_state(model, optimizer, cfg.seed), out_shardings=shardings)()
         metrics_log.resume(start)
         evals_log.resume(start)
-        log.info("train %s from step %d to %d: %s, layout %s, remat %s", size.name, start, cfg.steps,
-                 device_provenance(), cfg.layout, cfg.remat)
+        log.info(
+            "train %s from step %d to %d: %s, layout %s, remat %s",
+            size.name,
+            start,
+            cfg.steps,
+            device_provenance(),
+            cfg.layout,
+            cfg.remat,
+        )
         clock = CheckpointClock(cfg.checkpoint_every_min)
         last_eval = None
-        bar = tqdm(range(start + 1, cfg.steps + 1), initial=start, total=cfg.steps, disable=not (progress and main),
-                   desc=f"train {size.name}", unit="step")
+        bar = tqdm(
+            range(start + 1, cfg.steps + 1),
+            initial=start,
+            total=cfg.steps,
+            disable=not (progress and main),
+            desc=f"train {size.name}",
+            unit="step",
+        )
         interval_start, interval_steps, run_start = time.perf_counter(), 0, time.perf_counter()
         for step in bar:
             rows = process_rows(batch_indices(step, cfg.batch_size, len(train), cfg.seed))
@@ -222,14 +273,28 @@ def train_lm(
                 host = {k: float(v) for k, v in jax.device_get(stats).items()}
                 now = time.perf_counter()
                 tokens_per_s = interval_steps * cfg.batch_size * train.seq_len / max(now - interval_start, 1e-9)
-                metrics_log.append({"step": step, **host, "tokens": int(host["tokens"]),
-                                    "learning_rate": float(rsqrt_learning_rate(step, cfg.lr_constant, cfg.warmup_steps)),
-                                    "tokens_per_s": tokens_per_s, "elapsed_s": now - run_start})
+                metrics_log.append(
+                    {
+                        "step": step,
+                        **host,
+                        "tokens": int(host["tokens"]),
+                        "learning_rate": float(rsqrt_learning_rate(step, cfg.lr_constant, cfg.warmup_steps)),
+                        "tokens_per_s": tokens_per_s,
+                        "elapsed_s": now - run_start,
+                    }
+                )
                 bar.set_postfix(loss=f"{host['loss']:.4f}")
                 interval_start, interval_steps = time.perf_counter(), 0
             if valid is not None and cfg.is_eval_step(step):
-                last_eval = evaluate_params(eval_step, state["params"], valid, eval_batches=cfg.eval_batches,
-                                            batch_size=eval_batch_size, window_tokens=window_tokens, mesh=mesh)
+                last_eval = evaluate_params(
+                    eval_step,
+                    state["params"],
+                    valid,
+                    eval_batches=cfg.eval_batches,
+                    batch_size=eval_batch_size,
+                    window_tokens=window_tokens,
+                    mesh=mesh,
+                )
                 evals_log.append({"step": step, **last_eval})
                 interval_start = time.perf_counter()  # evaluation time is not training throughput
             # Every process takes the same decision: checkpoints are collective.
@@ -241,8 +306,11 @@ def train_lm(
                     evals_log.flush()
                 ckpt.save(step, state)
                 clock.reset()
-                log.info("checkpoint at step %d (%s)", step, "stop signal" if stopping else
-                         "schedule" if cfg.is_checkpoint_step(step) else "clock")
+                log.info(
+                    "checkpoint at step %d (%s)",
+                    step,
+                    "stop signal" if stopping else "schedule" if cfg.is_checkpoint_step(step) else "clock",
+                )
                 if stopping:
                     bar.close()
                     raise TrainingStopped(step, stop.received or signal.SIGTERM)

@@ -7,14 +7,16 @@ output projection kernel rather than from [B, T, V] logits: the product is taken
 1.7x (benchmarks/train.py), than 3-D logits with a gathered target (whose gradient scatters into a zero
 tensor of the logits' size); the values are the same up to float rounding.
 """
+
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
 
-def token_losses(hidden: jnp.ndarray, output_kernel: jnp.ndarray,
-                 targets: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+def token_losses(
+    hidden: jnp.ndarray, output_kernel: jnp.ndarray, targets: jnp.ndarray
+) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
     """Per-token (cross-entropy in nats, log Z, correct), each [B, T], for hidden states [B, T, d],
     the output kernel [d, V] and targets [B, T].
 
@@ -51,6 +53,10 @@ def training_loss(hidden, output_kernel, targets, mask, z_loss: float):
     ce, log_z, correct = token_losses(hidden, output_kernel, targets)
     loss = masked_mean(ce, mask)
     z_term = z_loss * masked_mean(jnp.square(log_z), mask)
-    metrics = {"loss": loss, "z_loss": z_term, "accuracy": masked_mean(correct, mask),
-               "tokens": jnp.sum(mask.astype(jnp.float32))}
+    metrics = {
+        "loss": loss,
+        "z_loss": z_term,
+        "accuracy": masked_mean(correct, mask),
+        "tokens": jnp.sum(mask.astype(jnp.float32)),
+    }
     return loss + z_term, metrics

@@ -7,11 +7,13 @@ SIGINT and SIGUSR1 into a flag that the loop checks after each step, so the run 
 what a SIGKILL can lose to ``checkpoint_every_min`` minutes. Neither changes the trajectory: a
 checkpoint is a copy of the state, and the data order is a function of the step.
 """
+
 from __future__ import annotations
 
 import signal
 import threading
 import time
+from typing import Any
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
 
@@ -21,8 +23,10 @@ class TrainingStopped(RuntimeError):
 
     def __init__(self, step: int, signum: int):
         self.step, self.signum = step, signum
-        super().__init__(f"stopped by {signal.Signals(signum).name} after step {step}: checkpoint saved, "
-                         "run the job again to resume from it")
+        super().__init__(
+            f"stopped by {signal.Signals(signum).name} after step {step}: checkpoint saved, "
+            "run the job again to resume from it"
+        )
 
 
 class StopSignals:
@@ -32,12 +36,12 @@ class StopSignals:
     def __init__(self, signals=STOP_SIGNALS):
         self.signals = tuple(signals)
         self.received: int | None = None
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Any] = {}
 
     def _handle(self, signum, frame) -> None:
         self.received = signum
 
-    def __enter__(self) -> "StopSignals":
+    def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
             self._previous = {s: signal.signal(s, self._handle) for s in self.signals}
         return self

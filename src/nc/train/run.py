@@ -1,4 +1,5 @@
 """Reading a finished (or in-progress) run directory back: its config and latest parameters."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """The paper's learning-rate schedule (Section 3.2): rsqrt decay with a constant warm-up plateau."""
+
 from __future__ import annotations
 
 import jax.numpy as jnp

