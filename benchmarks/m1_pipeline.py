@@ -34,9 +34,9 @@ from nc.data.dataset import TokenDataset
 from nc.data.examples import join_documents, split_examples
 from nc.data.readers import iter_documents
 from nc.methods import parse_method
-from nc.models.m1 import load_probability_source
 from nc.models.sizes import model_size
 from nc.train import TrainConfig, train_lm
+from nc.train.run import load_probability_source
 
 METHODS = [
     "AC[v=256]",

@@ -1,5 +1,6 @@
 # Configuration loading and validation, wildcard constraints, and the study matrix.
 from nc.data.spelling import SCHEMES
+from nc.sections import CodingConfig
 from nc.pipeline.config import (
     CORPUS_SPLIT_OF,
     SPLITS,
@@ -17,6 +18,9 @@ from nc.pipeline.config import (
 _merged = prepare_config(config, root=workflow.basedir)
 config.clear()
 config.update(_merged)
+
+# Typed sections, built once from the validated config; rules pass them to their steps.
+CODING = CodingConfig.from_config(config["coding"])
 
 RESULTS = config.get("results", f"results/{config['scale']}")
 R = RESULTS

@@ -13,7 +13,7 @@ rule compress_shard:
         m1_dir=lambda wildcards, input: os.path.dirname(input.m1) if "m1" in input.keys() else None,
         m1_size=config["m1"]["size"],
         seq_len=config["m2"]["seq_len"],
-        coding=config["coding"],
+        coding=CODING,
     group: cluster_group("compress_shard")
     threads: threads_of("compress_shard")
     resources:
@@ -58,7 +58,7 @@ rule seq2seq_shard:
     params:
         m1_dir=lambda wildcards, input: os.path.dirname(input.m1),
         seq2seq=config["seq2seq"],
-        coding=config["coding"],
+        coding=CODING,
         total_chunks=lambda wildcards: seq2seq_chunks(config, wildcards.split),
     group: cluster_group("seq2seq_shard")
     threads: threads_of("seq2seq_shard")

@@ -8,7 +8,7 @@ rule spelling_finetune:
         curve=f"{R}/spelling/{{scheme}}/curve.csv",
     params:
         spelling=config["spelling"],
-        coding=config["coding"],
+        coding=CODING,
         m1_dir=f"{R}/m1",
     resources:
         **resources_of("spelling_finetune"),

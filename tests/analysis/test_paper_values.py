@@ -1,5 +1,5 @@
 """The paper's Table 3 uniform column and Table 15 MFLOPs/byte column, recomputed from the paper's
-compression ratios through the same code path the reproduced tables use (nc.eval.metrics)."""
+compression ratios through the same code path the reproduced tables use (nc.metrics)."""
 
 import math
 

@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 
+from nc import metrics
 from nc.data.dataset import TokenDataset
-from nc.eval import evaluate_run, metrics, per_position_accuracy, scored_token_counts, trivial_baselines
+from nc.eval import evaluate_run, scored_token_counts, trivial_baselines, validation_sample
 from nc.models.sizes import model_size
 from nc.train import TrainConfig, train_lm
+from nc.train.evaluation import POSITION_SUMS, loss_standard_error, per_position_accuracy
 
 
 def dataset(n, method="EqualInfoAC[b=16;v=256]", seed=0):
@@ -58,7 +60,6 @@ def test_bits_per_byte_formula():
 
 
 def test_loss_standard_error_is_that_of_the_per_example_ratio_estimator():
-    from nc.eval.evaluate import POSITION_SUMS, loss_standard_error
 
     rng = np.random.default_rng(0)
     losses = rng.exponential(2.0, (6, 5))
@@ -92,7 +93,6 @@ def test_evaluation_reports_its_standard_error(tmp_path):
 
 
 def test_validation_sample_follows_appendix_d1():
-    from nc.eval import validation_sample
 
     assert list(validation_sample(100, 20, 0, deterministic_dataset=False)) == list(range(20))
     assert list(validation_sample(100, 20, 0, deterministic_dataset=True)) == list(range(20))

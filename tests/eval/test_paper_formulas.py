@@ -1,11 +1,11 @@
-"""nc.eval.metrics reproduces the paper's own FLOPs/byte (Table 15) and uniform bits/byte (Table 3)."""
+"""nc.metrics reproduces the paper's own FLOPs/byte (Table 15) and uniform bits/byte (Table 3)."""
 
 import csv
 from importlib import resources
 
 import pytest
 
-from nc.eval import metrics
+from nc import metrics
 from nc.methods import parse_method
 from nc.models.sizes import PAPER_M1_SIZE, model_size
 

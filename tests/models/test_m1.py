@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 
 from nc.data.dataset import TokenDataset
-from nc.models.m1 import M1Source, load_probability_source
+from nc.models.m1 import M1Source, call_bytes_per_row
 from nc.models.sizes import model_size
 from nc.models.transformer import build_model, init_params
 from nc.train import TrainConfig, train_lm
+from nc.train.run import load_probability_source
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +91,6 @@ def test_equal_info_roundtrip_across_batch_sizes(m1_run):
 def test_rows_per_call_follow_the_memory_budget_xla_reports(name):
     """call_bytes_per_row is an upper estimate of the compiled call's memory, and not a loose one."""
     import jax.numpy as jnp
-
-    from nc.models.m1 import call_bytes_per_row
 
     size = model_size(name)
     model = build_model(size, 256)

@@ -23,6 +23,7 @@ from nc.pipeline.steps import (
     train_sentencepiece_model,
     window_tokens,
 )
+from nc.sections import CodingConfig
 
 DATA = {
     "corpus": "embedded",
@@ -36,15 +37,15 @@ DATA = {
         "valid": {"examples": 6, "seed": 2, "shards": 1},
     },
 }
-CODING = {
-    "precision": 14,
-    "batch_size": 4,
-    "m1_call_mb": 8,
-    "m1_max_rows": 8,
-    "m1_length_step": 32,
-    "decode_check_examples": 2,
-    "chunk_examples": 5,
-}
+CODING = CodingConfig(
+    precision=14,
+    batch_size=4,
+    m1_call_mb=8,
+    m1_max_rows=8,
+    m1_length_step=32,
+    decode_check_examples=2,
+    chunk_examples=5,
+)
 
 
 def prepare(root, data=DATA):

@@ -12,5 +12,6 @@ run_alignment_figure(
     valid_path=sm.input.valid,
     m1_dir=Path(sm.input.m1).parent,
     num_windows=sm.params.options.alignment_windows,
+    coding=sm.params.coding,
     figure=Path(sm.output.figure[0]).with_suffix(""),
 )

@@ -17,6 +17,7 @@ run_stability_analysis(
     num_words=opts.prefix_words,
     num_sentences=opts.stability_sentences,
     seed=opts.seed,
+    coding=sm.params.coding,
     hist_table=sm.output.hist[0],
     summary_table=sm.output.summary[0],
     figure=Path(sm.output.figure[0]).with_suffix(""),

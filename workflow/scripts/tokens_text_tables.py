@@ -13,6 +13,7 @@ run_token_text_tables(
     m1_dir=Path(sm.input.m1).parent,
     sp_model=sm.input.spm,
     options=sm.params.options,
+    coding=sm.params.coding,
     table7=sm.output.table7[0],
     table8=sm.output.table8[0],
     table14=sm.output.table14[0],

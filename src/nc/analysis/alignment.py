@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nc.sections import CodingConfig
+
 # Colours of Figure 9: first token, second token, both.
 ROLE_COLOURS = {"first": "#1f77b4", "second": "#d62728", "both": "#9467bd", "other": "#7f7f7f"}
 
@@ -205,14 +207,16 @@ def run_alignment_figure(
     m1_dir: str | Path,
     num_windows: int,
     figure: str | Path,
+    coding: CodingConfig,
     method_label: str = "EqualInfoAC[b=16;v=256]",
 ) -> float:
-    """Figure 9 for the first validation example; returns the share of its drawn windows with a split byte."""
+    """Figure 9 for the first validation example, coded as the datasets are (``coding``); returns the share
+    of its drawn windows with a split byte."""
     from nc.analysis.token_text import save_figure
     from nc.coding import encode_examples, tokens_to_bits
     from nc.data.shards import ExampleSplit
     from nc.methods import parse_method
-    from nc.models.m1 import load_probability_source
+    from nc.train.run import load_coding_source
 
     method = parse_method(method_label)
     examples = ExampleSplit(valid_path).read(0, 1)
@@ -221,7 +225,12 @@ def run_alignment_figure(
     window_bits, token_bits = method.fixed_window_bits, method.fixed_token_bits
     k = window_bits // token_bits
     (enc,) = encode_examples(
-        [examples[0]], method, load_probability_source(m1_dir), max_tokens=num_windows * k, return_symbol_bits=True
+        [examples[0]],
+        method,
+        load_coding_source(m1_dir, coding),
+        precision=coding.precision,
+        max_tokens=num_windows * k,
+        return_symbol_bits=True,
     )
     if enc.window_starts is None:
         raise ValueError(f"{method.label}: the encoding records no window starts")

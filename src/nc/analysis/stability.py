@@ -18,6 +18,8 @@ import numba
 import numpy as np
 import pandas as pd
 
+from nc.sections import CodingConfig
+
 WORD_LIST = "prefix_words.txt"
 SUMMARY_COLUMNS = ["method", "sentences", "pairs", "mean", "median", "q05", "q95", "mean_tokens"]
 
@@ -194,16 +196,20 @@ def _sentencepiece_tokeniser(tokenizer) -> Tokeniser:
     return tokenise
 
 
-def _coder_tokeniser(encode_examples, method, source) -> Tokeniser:
+def _coder_tokeniser(encode_examples, method, source, precision: int) -> Tokeniser:
     def tokenise(texts: Sequence[str]) -> list[np.ndarray]:
-        return [np.asarray(e.tokens) for e in encode_examples([t.encode("utf-8") for t in texts], method, source)]
+        encoded = encode_examples([t.encode("utf-8") for t in texts], method, source, precision=precision)
+        return [np.asarray(e.tokens) for e in encoded]
 
     return tokenise
 
 
-def make_tokenisers(labels: Sequence[str], *, sp_model: str | Path, m1_dir: str | Path) -> dict[str, Tokeniser]:
+def make_tokenisers(
+    labels: Sequence[str], *, sp_model: str | Path, m1_dir: str | Path, coding: CodingConfig
+) -> dict[str, Tokeniser]:
     """Tokenisers by method label: SentencePiece from its model file; bitstream methods through
-    ``nc.coding.encode_examples`` with M1 (each sentence is its own example)."""
+    ``nc.coding.encode_examples`` with M1, coded as the datasets are (``coding``; each sentence is its
+    own example)."""
     from nc.methods import parse_method
 
     out: dict[str, Tokeniser] = {}
@@ -216,10 +222,10 @@ def make_tokenisers(labels: Sequence[str], *, sp_model: str | Path, m1_dir: str 
             out[method.label] = _sentencepiece_tokeniser(SentencePieceTokenizer(sp_model))
         elif method.uses_m1:
             from nc.coding import encode_examples
-            from nc.models.m1 import load_probability_source
+            from nc.train.run import load_coding_source
 
-            source = source or load_probability_source(m1_dir)
-            out[method.label] = _coder_tokeniser(encode_examples, method, source)
+            source = source or load_coding_source(m1_dir, coding)
+            out[method.label] = _coder_tokeniser(encode_examples, method, source, coding.precision)
         else:
             raise ValueError(f"stability_methods: {label!r} is neither SentencePiece nor an M1-based method")
     return out
@@ -234,6 +240,7 @@ def run_stability_analysis(
     num_words: int,
     num_sentences: int,
     seed: int,
+    coding: CodingConfig,
     hist_table: str | Path,
     summary_table: str | Path,
     figure: str | Path,
@@ -244,7 +251,7 @@ def run_stability_analysis(
 
     words = sample_prefix_words(load_prefix_words(), num_words, seed)
     sentences = validation_sentences(ExampleSplit(valid_path).examples(), num_sentences)
-    tokenisers = make_tokenisers(methods, sp_model=sp_model, m1_dir=m1_dir)
+    tokenisers = make_tokenisers(methods, sp_model=sp_model, m1_dir=m1_dir, coding=coding)
     distances = stability_distances(sentences, words, tokenisers, progress=True)
     mean_tokens = {label: float(np.mean([len(t) for t in tok(sentences)])) for label, tok in tokenisers.items()}
     hist, summary = stability_tables(distances, len(sentences), mean_tokens)

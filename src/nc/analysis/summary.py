@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from nc.eval import metrics
+from nc import metrics
 from nc.methods import parse_method
 from nc.models.sizes import model_size
 from nc.records import (

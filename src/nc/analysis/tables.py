@@ -3,7 +3,7 @@
 ``build_tables`` turns a ``Summary`` into ``{name: DataFrame}`` (names in ``TABLE_NAMES``); figures and
 the audit read the same frames, so each number is computed in one place. A reproduced column ``x`` is
 followed by ``paper_x``. Rows the paper lists but the runs lack stay, with empty reproduced cells.
-Derived quantities go through ``nc.eval.metrics`` (uniform bits/byte, MFLOPs/byte, bits/token).
+Derived quantities go through ``nc.metrics`` (uniform bits/byte, MFLOPs/byte, bits/token).
 
 Every reproduced bits/byte of a trained model carries ``bits_per_byte_noise`` (the standard deviation
 of that number were the runs repeated), from the seed spread and the evaluation sample's standard error.
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nc.eval import metrics
+from nc import metrics
 from nc.io import write_text
 from nc.methods import parse_method
 from nc.models.sizes import model_size
@@ -126,7 +126,7 @@ def _noise_column(ctx: TableContext, means: pd.DataFrame) -> np.ndarray:
 
 
 def mflops_column(df: pd.DataFrame, m1_params: float) -> np.ndarray:
-    """MFLOPs/byte of each row (``nominal_params``, ``compression_ratio``, ``uses_m1``) via nc.eval.metrics."""
+    """MFLOPs/byte of each row (``nominal_params``, ``compression_ratio``, ``uses_m1``) via nc.metrics."""
     return metrics.mflops_per_byte(
         df["nominal_params"].astype(float),
         df["compression_ratio"].astype(float),
@@ -219,7 +219,7 @@ def table02_compression_ratio(ctx: TableContext) -> pd.DataFrame:
 
 
 def table03_trivial_models(ctx: TableContext) -> pd.DataFrame:
-    """Uniform bits/byte = log2(V) / ratio (nc.eval.metrics), unigram from the compression stats."""
+    """Uniform bits/byte = log2(V) / ratio (nc.metrics), unigram from the compression stats."""
     paper = paper_table("table03_trivial_models")
     paper["paper_label"] = [
         spec_label(m, t, w) for m, t, w in zip(paper["method"], paper["token_bits"], paper["window_bits"])

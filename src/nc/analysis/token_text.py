@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from nc.io import write_text
+from nc.sections import CodingConfig
 
 # The passage of the paper's Table 7 (three occurrences of "elephants", two of "African").
 TABLE7_TEXT = (
@@ -265,23 +266,25 @@ def run_token_text_tables(
     m1_dir: str | Path,
     sp_model: str | Path,
     options: TokenAnalysisOptions,
+    coding: CodingConfig,
     table7: str | Path,
     table8: str | Path,
     table14: str | Path,
     repeated_table: str | Path,
 ) -> dict[str, float]:
-    """Tables 7, 8, 14 and the repeated-token fractions (CSV) from M1 and the validation split."""
+    """Tables 7, 8, 14 and the repeated-token fractions (CSV) from M1 and the validation split, coded as the
+    datasets are (``coding``)."""
     from nc.analysis.paper import paper_scalar
     from nc.coding import encode_examples
     from nc.data.shards import ExampleSplit
     from nc.methods import parse_method
-    from nc.models.m1 import load_probability_source
+    from nc.train.run import load_coding_source
 
-    source = load_probability_source(m1_dir)
+    source = load_coding_source(m1_dir, coding)
     v65k, v256 = parse_method("EqualInfoAC[b=16;v=65k]"), parse_method("EqualInfoAC[b=16;v=256]")
 
     passage = options.table7_text.encode("utf-8")
-    (enc65k,) = encode_examples([passage], v65k, source)
+    (enc65k,) = encode_examples([passage], v65k, source, precision=coding.precision)
     rows = pd.concat(
         [
             token_text_rows("SentencePiece", sentencepiece_pieces(sp_model, options.table7_text)),
@@ -295,7 +298,9 @@ def run_token_text_tables(
     documents = [doc[: options.document_bytes] for doc in ExampleSplit(valid_path).read(0, options.num_documents)]
     if not documents:
         raise ValueError(f"{valid_path}: no validation examples")
-    encodings = {m: encode_examples(documents, m, source, progress=True) for m in (v256, v65k)}
+    encodings = {
+        m: encode_examples(documents, m, source, precision=coding.precision, progress=True) for m in (v256, v65k)
+    }
     occurrences = window_occurrences(windowed(e, d, v256) for e, d in zip(encodings[v256], documents))
     chosen = most_common_both_positions(occurrences)
     write_table(

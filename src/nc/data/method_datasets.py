@@ -97,7 +97,7 @@ def tokenize_examples(
             ),
             None,
         )
-    from nc.coding import encode_examples
+    from nc.coding import encode_examples  # numba's import costs seconds; Bytes / SentencePiece jobs skip it
 
     encoded = encode_examples(
         examples,
@@ -146,7 +146,7 @@ def decoded_prefixes(
         return [sentencepiece.decode(dataset.tokens[i, : dataset.num_tokens[i]]) for i in indices]
     if encoded is None:
         raise ValueError(f"decoding {method.label} rows needs their encodings (encoded=...)")
-    from nc.coding import decode_examples
+    from nc.coding import decode_examples  # (numba, as above)
 
     return decode_examples([encoded[i] for i in indices], method, source, precision=precision, batch_size=batch_size)
 

@@ -1,14 +1,6 @@
-"""Evaluation: formulas (``metrics``), checkpoint evaluation, per-position accuracy, trivial baselines."""
+"""Evaluation of finished runs (``evaluate_run``), Appendix D.1's validation samples, trivial baselines."""
 
 from nc.eval.baselines import scored_token_counts, trivial_baselines
-from nc.eval.evaluate import evaluate_params, evaluate_run, make_eval_step, per_position_accuracy, validation_sample
+from nc.eval.evaluate import evaluate_run, validation_sample
 
-__all__ = [
-    "evaluate_params",
-    "evaluate_run",
-    "make_eval_step",
-    "per_position_accuracy",
-    "scored_token_counts",
-    "trivial_baselines",
-    "validation_sample",
-]
+__all__ = ["evaluate_run", "scored_token_counts", "trivial_baselines", "validation_sample"]

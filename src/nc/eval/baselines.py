@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nc import metrics
 from nc.data.dataset import ShardedTokenDataset, TokenDataset
-from nc.eval import metrics
 
 
 def scored_token_counts(ds: TokenDataset | ShardedTokenDataset) -> np.ndarray:

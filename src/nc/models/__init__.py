@@ -1,6 +1,6 @@
 """Model sizes (Table 4), the decoder-only transformer and M1 as a probability source."""
 
-from nc.models.m1 import M1Source, load_probability_source
+from nc.models.m1 import M1Source
 from nc.models.sizes import MODEL_SIZES, ModelSize, model_size
 from nc.models.transformer import DecoderLM, build_model, count_params, init_params, param_shapes
 
@@ -14,5 +14,4 @@ __all__ = [
     "init_params",
     "param_shapes",
     "M1Source",
-    "load_probability_source",
 ]

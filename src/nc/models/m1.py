@@ -15,7 +15,6 @@ records them). ``positions_evaluated`` counts the positions computed, padding ro
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any, cast
 
 import jax
@@ -116,20 +115,3 @@ class M1Source:
             out[start : start + len(rows)] = np.asarray(self._probs(self._params, block))[: len(rows)]
             self.positions_evaluated += rows_per_call * length
         return out
-
-
-def load_probability_source(
-    run_dir: str | Path,
-    *,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    call_memory_mb: float | None = None,
-    max_rows: int | None = None,
-) -> M1Source:
-    """M1 from a ``train_lm`` run directory (latest checkpoint), evaluated in float32.
-
-    Encoder and decoder must load it with the same row settings on the same kind of device.
-    """
-    from nc.train.run import load_trained  # nc.train builds on nc.models: import on use
-
-    run = load_trained(run_dir, dtype="float32")
-    return M1Source(run.model, run.params, chunk_rows, call_memory_mb=call_memory_mb, max_rows=max_rows)

@@ -1,5 +1,9 @@
 """One function per workflow rule. Each reads its inputs, calls the owning packages and writes its outputs
-atomically (``nc.io``, ``TokenDataset.save``); the workflow scripts only unpack Snakemake's objects."""
+atomically (``nc.io``, ``TokenDataset.save``); the workflow scripts only unpack Snakemake's objects.
+
+The packages that import JAX (``nc.train``, ``nc.eval``, ``nc.models``, M1 sources) are imported inside the
+steps that run a model: the many jobs that only move bytes (corpus parts, split shards, manifests,
+GZip / Bytes shards) then start in a fraction of the seconds a JAX import takes."""
 
 from __future__ import annotations
 
@@ -44,16 +48,9 @@ from nc.records import (
     record_from_row,
     write_records,
 )
+from nc.sections import CodingConfig
 
 log = logging.getLogger(__name__)
-
-
-def _eval_api():
-    """``nc.eval``, imported after ``nc.train``: the two import each other and only that order initialises."""
-    import nc.eval
-    import nc.train
-
-    return nc.eval
 
 
 def _given(value: str | Path | None, name: str, purpose: str) -> str | Path:
@@ -173,11 +170,10 @@ def train_m1(
     Rows are read on demand in a seeded order (``nc.train.data_order``): memory does not grow with the split.
     ``gpus``: what the job requested (``require_devices``).
     """
+    from nc.eval import evaluate_run
     from nc.models.sizes import model_size
     from nc.train import train_lm
     from nc.train.sharding import replicated_sharding
-
-    evaluate_run = _eval_api().evaluate_run
 
     mesh = _training_job(gpus)
     train = PackedByteRows(ExampleSplit(train_manifest), m1["seq_len"])
@@ -236,7 +232,7 @@ def use_pretrained_sentencepiece(model_file: str | Path, model_path: str | Path,
 
 def probability_source(
     method: MethodSpec,
-    coding: Mapping[str, Any],
+    coding: CodingConfig,
     *,
     m1_dir: str | Path | None = None,
     unigram_path: str | Path | None = None,
@@ -248,10 +244,9 @@ def probability_source(
     ``byte_unigram``'s counts.
     """
     if method.uses_m1:
-        from nc.models.m1 import load_probability_source
+        from nc.train.run import load_coding_source
 
-        m1_dir = _given(m1_dir, "m1_dir", f"for {method.label}")
-        return load_probability_source(m1_dir, call_memory_mb=coding["m1_call_mb"], max_rows=coding["m1_max_rows"])
+        return load_coding_source(_given(m1_dir, "m1_dir", f"for {method.label}"), coding)
     if method.kind == "StaticAC":
         from nc.coding import static_source
 
@@ -261,9 +256,7 @@ def probability_source(
     return None
 
 
-def shard_encoder(
-    method: MethodSpec, source, coding: Mapping[str, Any], max_tokens: int | None, threads: int | None = None
-):
+def shard_encoder(method: MethodSpec, source, coding: CodingConfig, max_tokens: int | None, threads: int | None = None):
     """The encoder a compression job keeps for all its chunks: context lengths calibrated on the first."""
     if not method.is_bitstream or method.kind == "GZip":
         return None
@@ -272,11 +265,11 @@ def shard_encoder(
     return make_encoder(
         method,
         source,
-        precision=coding["precision"],
+        precision=coding.precision,
         max_tokens=max_tokens,
-        batch_size=coding.get("batch_size", 64),
+        batch_size=coding.batch_size,
         threads=threads,
-        plan=ContextPlan("auto", length_step=coding["m1_length_step"]),
+        plan=ContextPlan("auto", length_step=coding.m1_length_step),
     )
 
 
@@ -296,7 +289,7 @@ def compress_shard(
     shard: int,
     num_shards: int,
     seq_len: int,
-    coding: Mapping[str, Any],
+    coding: CodingConfig,
     m1_dir: str | Path | None = None,
     m1_size: str | None = None,
     sentencepiece_model: str | Path | None = None,
@@ -317,8 +310,8 @@ def compress_shard(
     encoder = shard_encoder(method, source, coding, seq_len, threads)
     tokenizer = _sentencepiece_tokenizer(method, sentencepiece_model)
     vocab_size = tokenizer.vocab_size if tokenizer is not None else method.fixed_vocab_size
-    precision = coding["precision"]
-    checked = min(stop - start, coding.get("decode_check_examples", 0)) if split == "valid" else 0
+    precision = coding.precision
+    checked = min(stop - start, coding.decode_check_examples) if split == "valid" else 0
     check_examples, check_encoded, check_rows = [], [], []
     side_info_bits = 0
     rule_windows = {"windows": 0, "rule_exceptions": 0}
@@ -327,7 +320,7 @@ def compress_shard(
         _shard_dir(out_marker), stop - start, seq_len=seq_len, vocab_size=vocab_size, meta=meta
     ) as writer:
         bar = tqdm(total=stop - start, desc=f"{method.label} {split} {shard}", unit="ex", disable=not progress)
-        for first, part in examples.chunks(start, stop, coding.get("chunk_examples", 1024)):
+        for first, part in examples.chunks(start, stop, coding.chunk_examples):
             result = tokenize_examples(
                 part,
                 method,
@@ -378,8 +371,8 @@ def compress_shard(
             writer.meta.update(
                 {
                     "m1_size": m1_size,
-                    "m1_call_mb": coding["m1_call_mb"],
-                    "m1_max_rows": coding["m1_max_rows"],
+                    "m1_call_mb": coding.m1_call_mb,
+                    "m1_max_rows": coding.m1_max_rows,
                     "m1_busy_s": encoder.stats.busy_s,
                     "m1_wall_s": encoder.stats.wall_s,
                     "m1_positions": int(encoder.stats.positions),
@@ -397,7 +390,8 @@ def bits_per_token(method: MethodSpec, vocab_size: int) -> int:
 def compression_stats(train_manifest: str | Path, valid_manifest: str | Path, out_path: str | Path) -> dict[str, Any]:
     """stats.json of a method: ratios on the validation split (as the paper), dataset size of m2_train
     (Table 12), trivial-model bits/byte (Table 3), side information, M1's cost and the decode check."""
-    trivial_baselines = _eval_api().trivial_baselines
+    from nc.eval import trivial_baselines
+
     train = load_token_dataset(train_manifest)
     valid = load_token_dataset(valid_manifest)
     method = parse_method(valid.meta["method"])
@@ -458,7 +452,7 @@ def seq2seq_shard(
     slug: str,
     m1_dir: str | Path,
     seq2seq: Mapping[str, Any],
-    coding: Mapping[str, Any],
+    coding: CodingConfig,
     split: str,
     shard: int,
     num_shards: int,
@@ -482,7 +476,7 @@ def seq2seq_shard(
         raise ValueError(f"seq2seq.input_bytes={input_bytes}: no example of {split} is that long")
     source = probability_source(method, coding, m1_dir=m1_dir)
     encoder = shard_encoder(method, source, coding, None)
-    chunk_examples = coding.get("chunk_examples", 1024)
+    chunk_examples = coding.chunk_examples
     code_vocab, seq_len = method.fixed_vocab_size, seq2seq["seq_len"]
     vocab = {"compress": 256 + code_vocab, "decompress": code_vocab + 256, "bytelm": 256}
     with contextlib.ExitStack() as stack:
@@ -514,7 +508,7 @@ def seq2seq_shard(
                 taken = chunks[dropped : dropped + to_keep]
                 to_skip, to_keep = to_skip - dropped, to_keep - len(taken)
                 if taken:
-                    encoded = encode_examples(taken, method, source, precision=coding["precision"], encoder=encoder)
+                    encoded = encode_examples(taken, method, source, precision=coding.precision, encoder=encoder)
                     for task, dataset in seq2seq_datasets(taken, encoded, method, seq_len).items():
                         writers[task].write(written, dataset)
                         truncated[task] += dataset.meta["truncated_rows"]
@@ -564,12 +558,10 @@ def train_m2(
     The train state's layout and remat come from ``m2.parallelism`` for ``size``; ``gpus``: what the job
     requested (``require_devices``).
     """
+    from nc.eval import evaluate_run, validation_sample
     from nc.models.sizes import model_size
     from nc.train import train_lm
     from nc.train.sharding import replicated_sharding
-
-    eval_api = _eval_api()
-    evaluate_run, validation_sample = eval_api.evaluate_run, eval_api.validation_sample
 
     mesh = _training_job(gpus)
     train: TokenRows = load_token_dataset(train_manifest)
@@ -608,7 +600,7 @@ def spelling_finetune(
     *,
     scheme: str,
     spelling: Mapping[str, Any],
-    coding: Mapping[str, Any],
+    coding: CodingConfig,
     m1_dir: str | Path | None = None,
     sentencepiece_model: str | Path | None = None,
     progress: bool = True,
@@ -632,7 +624,7 @@ def spelling_finetune(
     else:
         vocab_size = method.fixed_vocab_size
         source = probability_source(method, coding, m1_dir=m1_dir)
-        encoded = encode_examples([w.encode("utf-8") for w in words], method, source, precision=coding["precision"])
+        encoded = encode_examples([w.encode("utf-8") for w in words], method, source, precision=coding.precision)
         inputs = {w: e.tokens for w, e in zip(words, encoded)}
     char_ids = spelling_task.character_ids(spec, "".join(words), vocab_size, tokenizer, seed=spelling["seed"])
     make = lambda ws: spelling_task.spelling_dataset(

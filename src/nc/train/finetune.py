@@ -13,8 +13,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from nc.data.dataset import TokenRows
-from nc.eval.evaluate import exact_match_accuracy, make_exact_match_step
 from nc.train.data_order import batch_indices
+from nc.train.evaluation import exact_match_accuracy, make_exact_match_step
 from nc.train.loop import make_train_step
 from nc.train.run import load_train_state
 from nc.train.sharding import data_mesh, replicated_sharding, shard_batch

@@ -45,6 +45,7 @@ from nc.train.checkpoint import Checkpointer
 from nc.train.csv_log import CsvLog
 from nc.train.data_order import batch_indices
 from nc.train.distributed import any_process, device_provenance, is_main_process
+from nc.train.evaluation import evaluate_params, make_eval_step
 from nc.train.losses import training_loss
 from nc.train.preemption import CheckpointClock, StopSignals, TrainingStopped
 from nc.train.schedule import rsqrt_learning_rate
@@ -206,9 +207,6 @@ def train_lm(
 
     Raises ``TrainingStopped`` after checkpointing when a stop signal arrives (``nc.train.preemption``).
     """
-    # nc.eval.evaluate builds on nc.train.losses / sharding: import on use so either package imports first.
-    from nc.eval.evaluate import evaluate_params, make_eval_step
-
     run_dir = Path(run_dir)
     if len(train) == 0:
         raise ValueError("the training dataset is empty")

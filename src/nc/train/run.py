@@ -9,8 +9,10 @@ from typing import Any
 import jax
 
 from nc.io import read_json
+from nc.models.m1 import DEFAULT_CHUNK_ROWS, M1Source
 from nc.models.sizes import model_size
 from nc.models.transformer import DecoderLM, build_model
+from nc.sections import CodingConfig
 from nc.train.checkpoint import Checkpointer
 from nc.train.state import abstract_train_state, make_optimizer, resolve_dtype
 
@@ -63,3 +65,24 @@ def load_trained(run_dir: str | Path, dtype: str | None = None, sharding=None) -
     optimizer state)."""
     run = load_train_state(run_dir, dtype, sharding)
     return TrainedRun(model=run.model, params=run.state["params"], config=run.config, step=run.step)
+
+
+def load_probability_source(
+    run_dir: str | Path,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    call_memory_mb: float | None = None,
+    max_rows: int | None = None,
+) -> M1Source:
+    """M1 from a ``train_lm`` run directory (latest checkpoint), evaluated in float32.
+
+    Encoder and decoder must load it with the same row settings on the same kind of device.
+    """
+    run = load_trained(run_dir, dtype="float32")
+    return M1Source(run.model, run.params, chunk_rows, call_memory_mb=call_memory_mb, max_rows=max_rows)
+
+
+def load_coding_source(run_dir: str | Path, coding: CodingConfig) -> M1Source:
+    """M1 from a run directory with the rows per call that ``coding`` sets: what the compression jobs use,
+    so anything that codes text again gets their tokens."""
+    return load_probability_source(run_dir, call_memory_mb=coding.m1_call_mb, max_rows=coding.m1_max_rows)
