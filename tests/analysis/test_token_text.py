@@ -1,3 +1,5 @@
+import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -6,6 +8,7 @@ import pandas as pd
 import pytest
 
 from nc.analysis import token_text as T
+from nc.analysis.token_text import MINIMUMS, TokenAnalysisOptions
 
 
 def enc(text: bytes, tokens, starts, k=2):
@@ -173,3 +176,20 @@ def test_t5_vocabulary_reproduces_table7_sentencepiece_row():
     published = re.findall(r"\[([^\]]*)\]", row)
     pieces = [text for _, text in T.sentencepiece_pieces(T5_VOCAB, T.TABLE7_TEXT)]
     assert len(published) == 27 and pieces == published
+
+
+def test_token_options_agree_with_their_schema():
+    """Defaults and lower bounds live in the dataclass and the schema; they must say the same."""
+    schema = json.loads((Path(__file__).resolve().parents[2] / "config/schema/analysis_tokens.schema.json").read_text())
+    props = schema["properties"]
+    fields = {f.name: f for f in dataclasses.fields(TokenAnalysisOptions)}
+    assert set(fields) == set(props)
+    for name, spec in props.items():
+        if "default" in spec:
+            default = fields[name].default
+            assert (list(default) if isinstance(default, tuple) else default) == spec["default"], name
+        if spec.get("type") == "integer":
+            assert spec["minimum"] == MINIMUMS.get(name, 1), name
+            with pytest.raises(ValueError, match=name):
+                TokenAnalysisOptions.from_config({name: spec["minimum"] - 1})
+            TokenAnalysisOptions.from_config({name: max(spec["minimum"], min(spec.get("maximum", 10**9), 4))})

@@ -33,6 +33,11 @@ TABLE7_TEXT = (
 
 
 # ---------------------------------------------------------------- options
+# Integer knobs whose lower bound is not 1 (the schema's "minimum"; tests/analysis/test_token_text.py
+# checks these bounds and the defaults against config/schema/analysis_tokens.schema.json).
+MINIMUMS = {"seed": 0, "prefix_words": 2}
+
+
 @dataclass(frozen=True)
 class TokenAnalysisOptions:
     """The ``analysis.tokens`` config block (schema: config/schema/analysis_tokens.schema.json).
@@ -86,8 +91,8 @@ class TokenAnalysisOptions:
             elif key == "table7_text":
                 if not isinstance(value, str) or not value:
                     raise ValueError(f"analysis.tokens.table7_text must be a non-empty string, got {value!r}")
-            elif not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "seed" else 1):
-                raise ValueError(f"analysis.tokens.{key} must be a positive integer, got {value!r}")
+            elif not isinstance(value, int) or isinstance(value, bool) or value < MINIMUMS.get(key, 1):
+                raise ValueError(f"analysis.tokens.{key} must be an integer >= {MINIMUMS.get(key, 1)}, got {value!r}")
         if block.get("kl_max_n", cls.kl_max_n) > 24:
             raise ValueError(f"analysis.tokens.kl_max_n must be <= 24 (2**n count bins), got {block['kl_max_n']}")
         return cls(**block)
