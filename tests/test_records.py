@@ -129,6 +129,22 @@ def test_reader_names_a_missing_required_column_and_fills_optional_ones():
     assert summary.runs["nominal_params"].notna().all()  # from the size's table entry
 
 
+def test_a_row_without_a_required_key_is_named():
+    with pytest.raises(ValueError, match=r"stats.json: missing \['vocab_size'\] for a CompressionRecord"):
+        record_from_row(
+            CompressionRecord,
+            {
+                "slug": "bytes",
+                "compression_ratio": 1.0,
+                "bit_compression_ratio": 1.0,
+                "tokens": 1,
+                "bytes": 1,
+                "unigram_bits_per_byte": 4.0,
+            },
+            "stats.json",
+        )
+
+
 def test_writer_takes_only_its_record_type(tmp_path):
     with pytest.raises(TypeError, match="not a RunRecord"):
         write_records(tmp_path / "runs.csv", [{"slug": "bytes"}], RunRecord)

@@ -153,8 +153,12 @@ def optional_defaults(record: type) -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(record) if f.default is not dataclasses.MISSING}
 
 
-def record_from_row(record: type, row: Mapping[str, Any]) -> Any:
-    """``record`` built from the keys of ``row`` it has (others ignored; missing optional ones defaulted)."""
+def record_from_row(record: type, row: Mapping[str, Any], what: str = "row") -> Any:
+    """``record`` built from the keys of ``row`` it has (others ignored; missing optional ones defaulted);
+    a missing required key is a ValueError naming ``what`` and the keys."""
+    missing = [c for c in required_columns(record) if c not in row]
+    if missing:
+        raise ValueError(f"{what}: missing {missing} for a {record.__name__}; has {sorted(row)}")
     names = set(columns(record))
     return record(**{k: v for k, v in row.items() if k in names})
 

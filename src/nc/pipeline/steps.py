@@ -702,11 +702,11 @@ def collect_summaries(
         )
         with open(path.parent / "evals.csv", newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                evals.append(record_from_row(EvalRecord, {**row, **ident}))
+                evals.append(record_from_row(EvalRecord, {**row, **ident}, str(path.parent / "evals.csv")))
                 position_accuracies.append({k: v for k, v in row.items() if k.startswith(POSITION_ACCURACY_PREFIX)})
     max_positions = max((len(p) for p in position_accuracies), default=0)
     compression = [
-        record_from_row(CompressionRecord, {**read_json(p), **MethodIdentity.from_slug(Path(p).parent.name)})
+        record_from_row(CompressionRecord, {**read_json(p), **MethodIdentity.from_slug(Path(p).parent.name)}, p)
         for p in sorted(map(str, stats_paths))
     ]
     write_records(runs_csv, runs, RunRecord)
@@ -717,5 +717,5 @@ def collect_summaries(
         curves = []
         for curve_path in sorted(map(str, spelling_paths)):
             with open(curve_path, newline="", encoding="utf-8") as f:
-                curves += [record_from_row(SpellingRecord, row) for row in csv.DictReader(f)]
+                curves += [record_from_row(SpellingRecord, row, curve_path) for row in csv.DictReader(f)]
         write_records(spelling_csv, curves, SpellingRecord)
