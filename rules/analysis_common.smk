@@ -8,12 +8,16 @@ from nc.analysis.names import FIGURE_NAMES, TABLE_NAMES
 from nc.analysis.options import AnalysisOptions
 from nc.analysis.token_text import TokenAnalysisOptions
 from nc.methods import parse_method
+from nc.sections import CodingConfig
 
 _ANALYSIS_SECTION = dict(config.get("analysis") or {})
 _ANALYSIS_SECTION.setdefault("m1_size", (config.get("m1") or {}).get("size"))
 ANALYSIS_OPTIONS = AnalysisOptions.from_config(_ANALYSIS_SECTION)
 TOKEN_OPTIONS = TokenAnalysisOptions.from_config((config.get("analysis") or {}).get("tokens"))
 KL_METHODS = {parse_method(m).label: parse_method(m).slug for m in TOKEN_OPTIONS.kl_methods}
+# The token analyses code text as the datasets were coded (the same value as rules/common.smk's CODING;
+# built here too so that rules/analysis_tokens.smk works on its own).
+TOKEN_CODING = CodingConfig.from_config(config["coding"])
 
 # Captions of the `snakemake --report` categories, relative to rules/.
 _CAPTIONS = "../src/nc/analysis/report"

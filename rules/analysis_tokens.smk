@@ -38,7 +38,7 @@ rule tokens_stability:
         figure=token_figure("fig08_edit_distance", in_report=True),
     params:
         options=TOKEN_OPTIONS,
-        coding=CODING,
+        coding=TOKEN_CODING,
     log:
         f"{RESULTS}/logs/tokens_stability.log",
     script:
@@ -54,7 +54,7 @@ rule tokens_alignment:
         figure=token_figure("fig09_alignment", in_report=True),
     params:
         options=TOKEN_OPTIONS,
-        coding=CODING,
+        coding=TOKEN_CODING,
     log:
         f"{RESULTS}/logs/tokens_alignment.log",
     script:
@@ -74,7 +74,7 @@ rule tokens_text_tables:
         repeated=token_table("table14_repeated_fraction", in_report=True),
     params:
         options=TOKEN_OPTIONS,
-        coding=CODING,
+        coding=TOKEN_CODING,
     log:
         f"{RESULTS}/logs/tokens_text_tables.log",
     script:

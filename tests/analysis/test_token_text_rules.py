@@ -14,6 +14,7 @@ def test_token_analysis_rules_dry_run(tmp_path):
     (tmp_path / "Snakefile").write_text(
         f'RESULTS = "results/tiny"\n'
         f'config.setdefault("analysis", {{"tokens": {{"kl_max_n": 8}}}})\n'
+        f'config.setdefault("coding", {{"precision": 14, "m1_call_mb": 8, "m1_max_rows": 8, "m1_length_step": 32}})\n'
         f'include: "{ROOT}/rules/analysis_tokens.smk"\n'
         f"rule all:\n    input: TOKEN_ANALYSIS_TARGETS\n"
     )
