@@ -5,7 +5,8 @@ profile link, exactly as docs/RUNNING.md documents it:
 
 * a two-rule throwaway workflow, which proves the harness and the profile independently of the project;
 * the project's whole smoke DAG (`--config scale=smoke`), its compression and M2 jobs packed into
-  group jobs (the smoke scale's ``cluster.groups`` with ``--group-components``).
+  group jobs (the smoke scale's ``cluster.groups`` with ``--group-components``): the session's one smoke
+  run (``smoke_run`` in conftest.py), whose outputs tests/workflow/test_smoke.py checks.
 
 Both check that every job really ran as a SLURM batch job: each job's SLURM log file names a job id that
 the controller reports as COMPLETED, and the throwaway rules record the ``SLURM_JOB_ID`` they ran under.
@@ -13,39 +14,34 @@ the controller reports as COMPLETED, and the throwaway rules record the ``SLURM_
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
 try:
     from .restart_workflow import TARGET, assert_same_run, checkpoint_steps, wait_for, write_workflow
-    from .slurm_cluster import SlurmCluster, ensure_installed, unavailable_reason
+    from .slurm_runs import (
+        FAST_POLLING,
+        PROFILE,
+        assert_all_completed_in_slurm,
+        run_snakemake,
+        slurm_log_job_ids,
+        snakemake_command,
+    )
 except ImportError:  # tests/workflow is not a package: imported from its own directory
     from restart_workflow import TARGET, assert_same_run, checkpoint_steps, wait_for, write_workflow  # type: ignore[no-redef]
-    from slurm_cluster import SlurmCluster, ensure_installed, unavailable_reason  # type: ignore[no-redef]
-
-REPO = Path(__file__).resolve().parents[2]
-PROFILE = REPO / "profiles" / "slurm"
+    from slurm_runs import (  # type: ignore[no-redef]
+        FAST_POLLING,
+        PROFILE,
+        assert_all_completed_in_slurm,
+        run_snakemake,
+        slurm_log_job_ids,
+        snakemake_command,
+    )
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow, pytest.mark.xdist_group("slurm")]
-
-# Fast polling for a cluster on localhost; MinJobAge in the harness stays far above 3x these delays.
-FAST_POLLING = [
-    "--slurm-init-seconds-before-status-checks",
-    "2",
-    "--seconds-between-status-checks",
-    "2",
-    "--max-status-checks-per-second",
-    "10",
-    "--latency-wait",
-    "10",
-]
 
 TWO_RULE_SNAKEFILE = """
 localrules: all
@@ -63,59 +59,6 @@ rule b:
     output: "b.txt"
     shell: "cat {input} > {output} && echo $SLURM_JOB_ID >> {output}"
 """
-
-
-@pytest.fixture(scope="module")
-def slurm_cluster():
-    """A private single-node cluster for this module; daemons stopped by PID when the module ends."""
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        reason = unavailable_reason()
-        if reason:
-            pytest.skip(f"{reason} (and cannot install: apt-get unavailable or not root)")
-    install_error = ensure_installed()
-    if install_error:
-        pytest.fail(f"installing SLURM failed: {install_error}")
-    root = Path(tempfile.mkdtemp(prefix="nc-slurm-"))
-    cluster = SlurmCluster(root)
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def snakemake_command(cluster: SlurmCluster, args: list[str], timeout_s: int) -> tuple[list[str], dict[str, str]]:
-    """snakemake against `cluster`, interrupted with SIGINT (it ignores SIGTERM while polling) once
-    `timeout_s` has passed; job states from squeue (the harness runs no accounting daemon)."""
-    env = cluster.env()
-    for key in ("NC_SLURM_ACCOUNT", "NC_SLURM_PARTITION", "SNAKEMAKE_PROFILE"):
-        env.pop(key, None)  # settings for a real cluster would be rejected by this one
-    env["NC_SLURM_STATUS"] = "squeue"
-    return ["timeout", "-s", "INT", "-k", "60", str(timeout_s), sys.executable, "-m", "snakemake", *args], env
-
-
-def run_snakemake(cluster: SlurmCluster, workdir: Path, args: list[str], timeout_s: int):
-    """Run snakemake in `workdir` against `cluster` (``snakemake_command``) and wait for it."""
-    cmd, env = snakemake_command(cluster, args, timeout_s)
-    return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
-
-
-def slurm_log_job_ids(workdir: Path) -> dict[str, str]:
-    """Job id -> rule, from the per-job SLURM logs the executor writes (and the profile keeps)."""
-    logs = sorted((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))
-    return {log.stem: log.relative_to(workdir / ".snakemake" / "slurm_logs").parts[0] for log in logs}
-
-
-def assert_all_completed_in_slurm(cluster: SlurmCluster, workdir: Path, result) -> dict[str, str]:
-    report = f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-8000:]}\n{cluster.logs()}"
-    assert result.returncode == 0, f"snakemake exited {result.returncode}\n{report}"
-    jobs = slurm_log_job_ids(workdir)
-    assert jobs, f"no SLURM job logs under .snakemake/slurm_logs\n{report}"
-    states = cluster.job_states()
-    not_completed = {job: states.get(job, "unknown to slurmctld") for job in jobs if states.get(job) != "COMPLETED"}
-    assert not not_completed, f"jobs not COMPLETED in SLURM: {not_completed}\n{report}"
-    return jobs
 
 
 @pytest.mark.slow
@@ -174,60 +117,19 @@ def test_training_job_stopped_by_scancel_resumes_in_its_retry(slurm_cluster, tmp
     assert_same_run(workdir, full)
 
 
-def copy_workflow(destination: Path) -> None:
-    """Copy the repository's files (tracked and untracked, minus git-ignored ones) to `destination`, so
-    the smoke run writes its results/ and .snakemake/ there instead of into the working tree."""
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, listed):
-        source = REPO / name
-        if source.is_symlink() or source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target, follow_symlinks=False)
-
-
-@pytest.fixture
-def smoke_workdir(tmp_path) -> Path:
-    assert (REPO / "Snakefile").is_file(), "the repository has no Snakefile"
-    workdir = tmp_path / "nc"
-    copy_workflow(workdir)
-    assert (workdir / "slurm").is_dir(), "the `slurm` profile link is missing from the repository root"
-    return workdir
-
-
-# The smoke scale puts data, compression and M2 jobs in Snakemake groups (config cluster.groups); these
-# pack each group's jobs into one SLURM job, so the ~160-job DAG needs a dozen job starts on a 2-core machine.
-# `--resources` caps what one group job asks for at the node's two CPUs (its members share them).
-SMOKE_GROUPING = ["--group-components", "data=8", "compress=64", "m2=128", "--resources", "cpus_per_task=2"]
-
-
 @pytest.mark.slow
-def test_smoke_dag_through_slurm(slurm_cluster, smoke_workdir):
-    # Targets (none here) would go before --config: it takes every following word as a key=value pair.
-    result = run_snakemake(
-        slurm_cluster,
-        smoke_workdir,
-        ["--profile", "slurm", "--config", "scale=smoke", *SMOKE_GROUPING, *FAST_POLLING],
-        timeout_s=2400,
-    )
-
-    jobs = assert_all_completed_in_slurm(slurm_cluster, smoke_workdir, result)
+def test_smoke_dag_through_slurm(slurm_cluster, smoke_run):
+    """The whole smoke DAG ran through SLURM (the `smoke_run` fixture; tests/workflow/test_smoke.py checks
+    its outputs): every job COMPLETED in SLURM, packed into a few group jobs."""
+    assert smoke_run.cluster is slurm_cluster
+    jobs = assert_all_completed_in_slurm(slurm_cluster, smoke_run.workdir, smoke_run.result)
     rules = set(jobs.values())
     assert "rule_train_m1" in rules, rules
     # Group jobs log under group_<group>_<its rules>.
     for group in ("data", "compress", "m2"):
         assert any(r.startswith(f"group_{group}_") for r in rules), (group, rules)
     assert len(jobs) <= 20, f"{len(jobs)} SLURM jobs: the groups did not pack the smoke DAG"
-    results = smoke_workdir / "results" / "smoke"
+    results = smoke_run.workdir / "results" / "smoke"
     assert (results / "audit" / "report.md").is_file()
     runs = (results / "summary" / "runs.csv").read_text().splitlines()
     assert len(runs) - 1 == len(list((results / "m2").rglob("eval.json"))) >= 50

@@ -2,15 +2,13 @@
 
 import pytest
 
-# One worker runs both tests, so the module-scoped smoke run happens once.
-pytestmark = [pytest.mark.workflow, pytest.mark.slow, pytest.mark.xdist_group("smoke")]
+# The worker of the SLURM tests runs these too: they check the session's one smoke run (conftest.py).
+pytestmark = [pytest.mark.workflow, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 
 
 @pytest.fixture(scope="module")
-def smoke_dir(tmp_path_factory, snakemake_run):
-    workdir = tmp_path_factory.mktemp("smoke")
-    snakemake_run(workdir, "--cores", "2", "--config", "scale=smoke", timeout=3600)
-    return workdir
+def smoke_dir(smoke_run):
+    return smoke_run.workdir
 
 
 # Every table and figure of the paper the workflow regenerates (figures as PDF and PNG, tables as CSV
@@ -24,7 +22,7 @@ def test_smoke_dag_builds_every_output(smoke_dir, snakemake_run):
     for name in ("runs.csv", "evals.csv", "compression.csv"):
         assert (results / "summary" / name).stat().st_size > 0
     header = (results / "summary" / "runs.csv").read_text().splitlines()[0]
-    assert header.startswith("method,paper_label,slug,kind,token_bits,window_bits,size,nominal_params,variant,seed")
+    assert header.startswith("method,paper_label,slug,kind,token_bits,window_bits,size,variant,seed,nominal_params")
     for number in PAPER_FIGURES:
         for suffix in (".pdf", ".png"):
             found = [p for p in (results / "figures").glob(f"fig{number:02d}_*{suffix}") if p.stat().st_size > 0]
