@@ -54,7 +54,6 @@ rule analysis_audit:
         options=ANALYSIS_OPTIONS,
         scale=config["scale"],
         config=dict(config),
-        repo_dir=workflow.basedir,
     log:
         f"{RESULTS}/logs/analysis_audit.log",
     script:

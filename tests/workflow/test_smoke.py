@@ -6,6 +6,14 @@ import pytest
 pytestmark = [pytest.mark.workflow, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 
 
+def test_the_slurm_group_reaches_one_worker(request):
+    """The smoke DAG runs once only if this group stays on one worker: pytest-xdist marks a grouped test's
+    node id with ``@group`` (pytest 9.2 drops the mark, and each worker then ran the DAG again)."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run under --dist loadgroup")
+    assert request.node.nodeid.endswith("@slurm"), request.node.nodeid
+
+
 @pytest.fixture(scope="module")
 def smoke_dir(smoke_run):
     return smoke_run.workdir

@@ -1,5 +1,7 @@
 """Rule analysis_audit: the reproduction audit report (see nc.analysis.audit)."""
 
+from pathlib import Path
+
 from _log import setup
 
 from nc.analysis.outputs import write_audit
@@ -15,5 +17,7 @@ write_audit(
     data_files=list(sm.input.data),
     token_tables=list(sm.input.tokens),
     claims_csv=sm.output.claims,
-    repo_dir=sm.params.repo_dir,
+    # The checkout this script is in (Snakemake sets __file__ to the script's real path): its commit goes
+    # into the provenance. Not a rule param, so moving the checkout does not rerun the audit.
+    repo_dir=Path(__file__).resolve().parents[2],
 )
