@@ -14,6 +14,7 @@ LAYERS = [
     {"train"},
     {"eval"},
     {"pipeline", "analysis"},
+    {"cli"},
 ]
 LAYER_OF = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

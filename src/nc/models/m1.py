@@ -79,6 +79,11 @@ class M1Source:
             lambda p, x: jax.nn.softmax(cast(jnp.ndarray, model.apply({"params": p}, x)).astype(jnp.float32), axis=-1)
         )
 
+    @property
+    def params(self) -> Any:
+        """M1's parameters (on the first local device)."""
+        return self._params
+
     def rows_for(self, length: int) -> int:
         """Rows per call of ``length`` positions: ``chunk_rows``, or what ``call_memory_mb`` holds (a multiple
         of 8 when at least 8), at most ``max_rows``."""

@@ -1,0 +1,1 @@
+"""The `nc` console script (compress, decompress): nc outside the workflow."""
