@@ -29,6 +29,7 @@ from nc.coding import (
     tokens_to_bits,
 )
 from nc.coding.container import Block, ContainerError, ContainerHeader, pack, unpack
+from nc.coding.sideinfo import SideInfoReader, pack_side_info
 from nc.data.tokenizers import SentencePieceTokenizer
 from nc.io import write_bytes
 from nc.methods import MethodSpec, parse_method
@@ -110,11 +111,6 @@ def _blocks(data: bytes, block_bytes: int) -> list[bytes]:
     return [data[i : i + block_bytes] for i in range(0, len(data), block_bytes)]
 
 
-def _groups(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _encode(coder: Coder, group: list[bytes]) -> list[Encoded]:
     coding = coder.coding
     plan = ContextPlan("auto", length_step=coding.m1_length_step)
@@ -141,7 +137,8 @@ def _unpacked(block: Block, token_bits: int) -> np.ndarray:
 
 
 def _id_block(coder: Coder, block: bytes, index: int) -> Block:
-    """Bytes / SentencePiece: token ids of ``coder.token_bits`` bits; side information is the block's CRC32.
+    """Bytes / SentencePiece: token ids of ``coder.token_bits`` bits; side information is the block's
+    CRC32 in the coder's layout (``pack_side_info`` with no values).
     SentencePiece is lossless only on text it can tokenise back (valid UTF-8 its normaliser leaves as is)."""
     if coder.tokenizer is None:
         ids = np.frombuffer(block, dtype=np.uint8)
@@ -155,7 +152,8 @@ def _id_block(coder: Coder, block: bytes, index: int) -> Block:
                 "it is lossless only on text its normaliser leaves unchanged; use a bitstream method"
             )
     width = coder.token_bits
-    return _packed(np.asarray(ids), width, width * len(ids), len(block), zlib.crc32(block).to_bytes(4, "big"))
+    side_info, _ = pack_side_info([], block)
+    return _packed(np.asarray(ids), width, width * len(ids), len(block), side_info)
 
 
 def compress_file(
@@ -197,8 +195,8 @@ def encode_blocks(coder: Coder, blocks: list[bytes], progress: bool = False) -> 
         unit_scale=True,
         disable=not progress,
     )
-    for group in _groups(blocks, BLOCKS_PER_CALL):
-        first = len(out)
+    for first in range(0, len(blocks), BLOCKS_PER_CALL):
+        group = blocks[first : first + BLOCKS_PER_CALL]
         if coder.method.is_bitstream:
             encoded = _encode(coder, group)
             out += [_bit_block(coder.method, e, b, first + i) for i, (e, b) in enumerate(zip(encoded, group))]
@@ -209,7 +207,7 @@ def encode_blocks(coder: Coder, blocks: list[bytes], progress: bool = False) -> 
     return out
 
 
-def read_header(path: Path) -> tuple[ContainerHeader, list[Block]]:
+def read_container(path: Path) -> tuple[ContainerHeader, list[Block]]:
     """The container at ``path`` (``ContainerError`` when it is not one, or not intact)."""
     return unpack(Path(path).read_bytes(), path)
 
@@ -219,7 +217,7 @@ def decompress_file(
 ) -> ContainerHeader:
     """Decompress container ``source_path`` into ``target_path`` (written atomically, only once every
     block has decoded and the whole output matches the recorded size and CRC32)."""
-    header, blocks = read_header(source_path)
+    header, blocks = read_container(source_path)
     method = parse_method(header.method)
     coding = CodingConfig(
         precision=header.precision,
@@ -245,7 +243,8 @@ def decode_blocks(coder: Coder, blocks: list[Block], progress: bool = False) -> 
     """Each block's bytes, in order; ``CorruptStreamError`` names the first block that does not decode."""
     total = sum(b.num_bytes for b in blocks)
     bar = tqdm(total=total, desc=f"decompress {coder.method.label}", unit="B", unit_scale=True, disable=not progress)
-    for first, group in zip(range(0, len(blocks), BLOCKS_PER_CALL), _groups(blocks, BLOCKS_PER_CALL)):
+    for first in range(0, len(blocks), BLOCKS_PER_CALL):
+        group = blocks[first : first + BLOCKS_PER_CALL]
         try:
             decoded = _decode(coder, group)
         except CorruptStreamError as error:
@@ -275,8 +274,7 @@ def _decode(coder: Coder, group: list[Block]) -> list[bytes]:
         else:
             assert coder.tokenizer is not None
             data = coder.tokenizer.decode(ids)
-        if zlib.crc32(data).to_bytes(4, "big") != block.side_info:
-            raise CorruptStreamError("CRC32 mismatch: the decoded block is not the one compressed")
+        SideInfoReader(block.side_info).check_crc(data)
         out.append(data)
     return out
 
