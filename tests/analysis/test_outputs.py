@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 from synthetic_runs import make_frames, spelling_curves
 
+from nc.analysis.figures import fig04_measured_bytes_per_step
 from nc.analysis.names import FIGURE_NAMES, TABLE_NAMES
 from nc.analysis.options import AnalysisOptions
 from nc.analysis.outputs import write_analysis_figures, write_analysis_tables, write_audit
@@ -69,3 +70,25 @@ def test_outputs_exist_without_any_runs(tmp_path):
     assert len(written) == 2 * (len(TABLE_NAMES) + len(FIGURE_NAMES))
     claims = write_audit(paths, tmp_path / "audit" / "report.md", scale="smoke", options=opts, config={})
     assert (claims["verdict"] == "not testable").all()
+
+
+def test_measured_figure4_places_each_method_at_its_measured_and_its_ratio_bytes_per_step():
+    measured = pd.DataFrame(
+        {
+            "method": ["Bytes", "EqualInfoAC[b=16;v=65k]"],
+            "bits_per_byte": [3.1, 3.4],
+            "compression_ratio": [1.0, 2.7],
+            "bytes_per_step": [1.0, 2.2],
+        }
+    )
+    fig = fig04_measured_bytes_per_step(measured)
+    filled, hollow = {}, {}
+    for collection in fig.axes[0].collections:
+        offsets = collection.get_offsets()
+        if len(offsets):
+            target = hollow if not len(collection.get_facecolors()) else filled
+            target[collection.get_label()] = tuple(offsets[0])
+    assert filled["Bytes"] == (1.0, 3.1) and filled["EqualInfoAC[b=16;v=65k]"] == (2.2, 3.4)
+    assert sorted(hollow.values()) == [(1.0, 3.1), (2.7, 3.4)]
+    empty = fig04_measured_bytes_per_step(measured.iloc[:0])
+    assert "no runs for generation" in [t.get_text() for t in empty.axes[0].texts]

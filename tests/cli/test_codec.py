@@ -1,8 +1,6 @@
 """``nc compress`` / ``nc decompress``: byte-exact round trips for every method; files that are not
 intact, or were compressed with another model, are refused with one line and no output file."""
 
-import gzip
-import json
 import zlib
 
 import numpy as np
@@ -12,11 +10,6 @@ from hypothesis import strategies as st
 
 from nc.cli.main import EXIT_ERROR, main
 from nc.coding.container import MAGIC, Block, ContainerError, ContainerHeader, pack, unpack
-from nc.data.dataset import TokenDataset
-from nc.data.readers import EMBEDDED_CORPUS
-from nc.data.tokenizers import train_sentencepiece
-from nc.models.sizes import model_size
-from nc.train import TrainConfig, train_lm
 
 METHODS = (
     "Bytes",
@@ -32,43 +25,10 @@ METHODS = (
 )
 
 
-def _english(limit: int) -> bytes:
-    """The first ``limit`` bytes of the embedded corpus's validation text."""
-    with gzip.open(next(EMBEDDED_CORPUS.glob("c4-validation.*.json.gz")), "rt", encoding="utf-8") as f:
-        text = "".join(json.loads(line)["text"] + "\n" for line, _ in zip(f, range(40)))
-    return text.encode()[:limit]
-
-
-def _train_m1(run_dir, steps: int):
-    rng = np.random.default_rng(steps)
-    text = rng.integers(97, 123, (16, 32)).astype(np.uint8)
-    n = np.full(16, 32, np.int32)
-    dataset = TokenDataset(text, n, n.astype(np.int64), {"method": "Bytes", "vocab_size": 256, "seq_len": 32})
-    config = TrainConfig(steps=steps, batch_size=4, warmup_steps=2, dtype="float32")
-    train_lm(dataset, None, model_size("s0"), config, run_dir, progress=False)
-    return run_dir
-
-
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    """Flags for each model kind: two M1 runs (different weights), a byte unigram, a SentencePiece model."""
-    root = tmp_path_factory.mktemp("models")
-    text = _english(60_000)
-    unigram = root / "byte_unigram.json"
-    unigram.write_text(json.dumps({"byte_counts": np.bincount(np.frombuffer(text, np.uint8), minlength=256).tolist()}))
-    tokenizer = root / "spm.model"
-    train_sentencepiece([text], tokenizer, vocab_size=512)
-    return {
-        "m1": _train_m1(root / "m1", steps=3),
-        "other_m1": _train_m1(root / "other_m1", steps=4),
-        "flags": ["--m1", str(root / "m1"), "--unigram", str(unigram), "--tokenizer", str(tokenizer)],
-    }
-
-
-@pytest.fixture(scope="module")
-def text_file(tmp_path_factory):
+def text_file(tmp_path_factory, english_text):
     path = tmp_path_factory.mktemp("text") / "input.txt"
-    path.write_bytes(_english(2_500))  # four full blocks of 512 bytes and a short last one
+    path.write_bytes(english_text[:2_500])  # four full blocks of 512 bytes and a short last one
     return path
 
 

@@ -346,6 +346,28 @@ def build_figures(tables: dict[str, pd.DataFrame], positions: pd.DataFrame, opti
     }
 
 
+MEASURED_FIG04_TITLE = "Figure 4, measured: bits/byte against the bytes each decoder step generated (nc generate)"
+
+
+def fig04_measured_bytes_per_step(measured: pd.DataFrame) -> plt.Figure:
+    """Figure 4 from generation: bits/byte against the bytes/step M2 produced when sampling through its
+    method (``benchmarks/generation.py``: columns method, bits_per_byte, compression_ratio,
+    bytes_per_step), each beside the ratio-based point of the paper's Figure 4 (hollow)."""
+    colors = _palette(measured["method"]) if len(measured) else {}
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    if measured.empty:
+        _no_data(ax, "generation")
+    for label, row in measured.set_index("method").iterrows():
+        color = colors[label]
+        ax.scatter(row["bytes_per_step"], row["bits_per_byte"], color=color, label=label, s=40)
+        ax.scatter(row["compression_ratio"], row["bits_per_byte"], facecolors="none", edgecolors=color, s=40)
+        ax.plot([row["compression_ratio"], row["bytes_per_step"]], [row["bits_per_byte"]] * 2, color=color, lw=0.6)
+    ax.scatter([], [], facecolors="none", edgecolors="gray", label="token compression ratio (Figure 4)")
+    ax.set_xlabel("raw bytes per decoder step, measured while generating (higher is better)")
+    ax.set_ylabel(BPB_LABEL)
+    return _finish(fig, [ax], MEASURED_FIG04_TITLE)
+
+
 def save_figure(fig: plt.Figure, pdf_path: str | os.PathLike, png_path: str | os.PathLike) -> None:
     """Atomically save ``fig`` as PDF and PNG, then close it (also when saving fails)."""
     try:

@@ -37,6 +37,8 @@ class Encoded:
         number of bytes (each costs an exception in ``side_info``); 0 for other methods.
     symbol_end_bits: with ``return_symbol_bits``: per covered byte, the finished-now bit length after
         it (window-relative for EqualInfoAC, stream-relative for AC / StaticAC).
+    emitted_bits: AC / StaticAC: the leading bits the coder had emitted after the last covered byte,
+        before terminating the stream: the same for every text that starts with the covered bytes.
     """
 
     tokens: np.ndarray
@@ -47,6 +49,7 @@ class Encoded:
     window_starts: np.ndarray | None = None
     rule_exceptions: int = 0
     symbol_end_bits: np.ndarray | None = None
+    emitted_bits: int | None = None
 
 
 # ------------------------------------------------------------------------------------------ checks
@@ -226,6 +229,7 @@ def _encode_gzip(x: np.ndarray, method: MethodSpec, kept: int | None) -> Encoded
 def _finish_stream(result, x: np.ndarray, method: MethodSpec, return_symbol_bits: bool) -> Encoded:
     """Side information of AC / StaticAC: (bytes covered, T of the source call)."""
     extra = {"symbol_end_bits": result.finished[: result.num_bytes].copy()} if return_symbol_bits else {}
+    extra["emitted_bits"] = result.emitted_bits
     return _finish(result.bits, method, x[: result.num_bytes], [result.num_bytes, result.context_length], **extra)
 
 

@@ -135,6 +135,10 @@ class EqualInfoDecoder(_ByteDecoder):
         if length is not None and num_bytes > length:
             raise CorruptStreamError(f"side information covers {num_bytes} bytes of a {length}-position context")
         super().__init__(reader, num_bytes, rungs)
+        self._setup(bits, method, precision, cap)
+
+    def _setup(self, bits: np.ndarray, method: MethodSpec, precision: int, cap: int) -> None:
+        """What every window needs besides the side information (``num_bytes``, ``rungs``, ``exceptions``)."""
         self.bits = np.ascontiguousarray(bits, dtype=np.uint8)
         self.b = method.fixed_window_bits
         self.delay = method.delay

@@ -201,6 +201,7 @@ class StreamResult:
     context_length: int  # T of the call the probabilities came from
     finished: np.ndarray  # finished-now lengths of the covered bytes
     settled_at: int | None = None  # prefix length in which the kept bits were settled
+    emitted_bits: int = 0  # bits emitted after the last covered byte, before the termination
 
 
 @dataclass
@@ -682,7 +683,8 @@ def _stream_result(
     if kept_bits is not None and (n < total or kept_bits < bits.size):
         num_bytes = prefix_covered_symbols(bits, states, kept_bits, precision)
         bits = bits[:kept_bits]
-    return StreamResult(bits.copy(), int(num_bytes), int(length), finished[:num_bytes].copy(), settled_at)
+    emitted = min(int(states[n - 1, 3]), bits.size) if n else 0
+    return StreamResult(bits.copy(), int(num_bytes), int(length), finished[:num_bytes].copy(), settled_at, emitted)
 
 
 def _calibration_size(n: int) -> int:

@@ -20,9 +20,14 @@ def _window_bits(header: bool) -> int:
     return zlib.MAX_WBITS if header else -zlib.MAX_WBITS
 
 
+def inflater(header: bool = True):
+    """A ``zlib.decompressobj`` for streams of ``gzip_compress(..., header)``."""
+    return zlib.decompressobj(_window_bits(header))
+
+
 def gzip_prefix_bytes(stream_prefix: bytes, header: bool = True) -> bytes:
     """Input bytes a prefix of a compressed stream determines (what zlib.decompressobj yields)."""
     try:
-        return zlib.decompressobj(_window_bits(header)).decompress(bytes(stream_prefix))
+        return inflater(header).decompress(bytes(stream_prefix))
     except zlib.error as e:
         raise CorruptStreamError(f"GZip stream does not decompress: {e}") from e
