@@ -99,7 +99,7 @@ def bench_config(corpus: Path, results: Path, files: dict[str, int], examples: i
             },
         },
         "m1": {"size": "t0", "batch_size": 4, "steps": 20, "warmup_steps": 5, "eval_batches": 1},
-        "sentencepiece": {"vocab_size": 2000, "max_sentences": 4000},
+        "sentencepiece": {"vocab_size": 2000, "max_sentences": 4000, "model_file": None},  # trained, and measured
         "coding": {
             "m1_call_mb": 64,
             "m1_max_rows": 64,

@@ -9,6 +9,7 @@ from nc.pipeline.config import (
     corpus_part_params,
     prepare_config,
     rule_resources,
+    run_bundles,
     seq2seq_chunks,
     seq2seq_slugs,
     study_runs,
@@ -25,6 +26,7 @@ CODING = CodingConfig.from_config(config["coding"])
 RESULTS = config.get("results", f"results/{config['scale']}")
 R = RESULTS
 RUNS = study_runs(config)
+RUN_BUNDLES = run_bundles(config)  # empty: a job per run
 LM_SLUGS = compressed_slugs(config)
 SEQ2SEQ_SLUGS = seq2seq_slugs(config)
 SEQ2SEQ_TASKS = ["compress", "decompress", "bytelm"]
@@ -112,9 +114,13 @@ def seq2seq_shard_markers(wildcards):
 
 def m2_datasets(wildcards):
     """Train and validation manifests of a run: seq2seq variants have their own datasets."""
-    base = f"{R}/compression/{wildcards.slug}"
-    if wildcards.variant.startswith("seq2seq-"):
-        base = f"{base}/{wildcards.variant}"
+    return run_datasets(wildcards.slug, wildcards.variant)
+
+
+def run_datasets(slug, variant):
+    base = f"{R}/compression/{slug}"
+    if variant.startswith("seq2seq-"):
+        base = f"{base}/{variant}"
     return {"train": f"{base}/m2_train/manifest.json", "valid": f"{base}/valid/manifest.json"}
 
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from nc.coding.sources import chained_probs
 from nc.data.dataset import TokenDataset
 from nc.models.m1 import M1Source, call_bytes_per_row
 from nc.models.sizes import model_size
@@ -104,3 +105,57 @@ def test_rows_per_call_follow_the_memory_budget_xla_reports(name):
     before = source.positions_evaluated
     source.probs(np.zeros((3, 40), np.uint8))
     assert source.positions_evaluated - before == source.rows_for(40) * 40  # padding rows count too
+
+
+def test_extensions_continue_a_context_as_one_call_would():
+    """start(T0) then extend(T0 -> T1 -> T) gives a whole call's rows up to float rounding, computes only the
+    new positions, and a row's values never depend on its neighbours, its slot or the other rows' chains."""
+    model = build_model(model_size("t0"), 256)
+    source = M1Source(model, init_params(model, seed=2), chunk_rows=4)
+    rng = np.random.default_rng(0)
+    batch = rng.integers(0, 256, (6, 20)).astype(np.uint8)
+    pool = source.prefix_pool(20)
+    slots = pool.allocate(6)
+    before = source.positions_evaluated
+    first = source.start(batch[:, :5], pool, slots)
+    middle = source.extend(batch[:, :12], 5, pool, slots)
+    last = source.extend(batch, 12, pool, slots)
+    assert source.positions_evaluated - before == 8 * (5 + 7 + 8)  # two chunks of 4 rows, new positions only
+    chain = np.concatenate([first, middle, last], axis=1)
+    np.testing.assert_allclose(chain, source.probs(batch), rtol=1e-5, atol=1e-6)
+    # the decoder's side: the same chain over another batching, other slots, zeros past the row it needs
+    for r in (0, 3, 5):
+        known = batch[r : r + 1].copy()
+        known[0, 15:] = 0
+        np.testing.assert_array_equal(chained_probs(source, known, (5, 12, 20))[0, :16], chain[r, :16])
+    # prefix states gathered in another order from other slots: bit-identical rows
+    other = source.prefix_pool(20, 200)
+    moved = other.allocate(9)[[8, 2, 5, 0, 7, 1]]
+    source.start(batch[:, :5], other, moved)
+    order = [4, 0, 5, 2, 1, 3]
+    np.testing.assert_array_equal(source.extend(batch[order, :12], 5, other, moved[order]), middle[order])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("label", ["EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=256;reset=2]"])
+def test_equal_info_roundtrip_with_context_extensions(m1_run, label):
+    """Calibrated window ladders (a shared first position, then extensions) decode exactly, in fewer positions
+    than whole window contexts."""
+    from nc.coding import ContextPlan, decode_examples, encode_examples, make_encoder
+    from nc.coding.engine import EncoderStats
+    from nc.methods import parse_method
+
+    source = load_probability_source(m1_run, call_memory_mb=8, max_rows=8)
+    method = parse_method(label)
+    rng = np.random.default_rng(4)
+    examples = [bytes(rng.integers(97, 123, int(rng.integers(30, 200))).astype(np.uint8)) for _ in range(40)]
+    whole = make_encoder(method, source, max_tokens=32)
+    encode_examples(examples, method, source, max_tokens=32, encoder=whole)
+    laddered = make_encoder(method, source, max_tokens=32, plan=ContextPlan("auto"))
+    encode_examples(examples[:8], method, source, max_tokens=32, encoder=laddered)  # calibrates the ladder
+    laddered.stats = EncoderStats()
+    encoded = encode_examples(examples, method, source, max_tokens=32, encoder=laddered)
+    decoded = decode_examples(encoded, method, source, batch_size=5)
+    assert [i for i, (x, d, e) in enumerate(zip(examples, decoded, encoded)) if d != x[: e.num_bytes]] == []
+    assert laddered.window_ladder()[0] == 1 and len(laddered.window_ladder()) > 2
+    assert laddered.stats.positions < 0.6 * whole.stats.positions

@@ -10,6 +10,7 @@ from nc.pipeline.config import (
     deep_merge,
     prepare_config,
     rule_resources,
+    run_bundles,
     seq2seq_chunks,
     seq2seq_slugs,
     study_runs,
@@ -134,3 +135,31 @@ def test_seq2seq_data_is_sized_to_what_training_reads():
     assert seq2seq_chunks(cfg, "m2_train") == 200_000 * 256
     assert seq2seq_chunks(cfg, "valid") == 20_480
     assert seq2seq_chunks(prepare_config({"scale": "smoke"}, ROOT), "m2_train") == 64
+
+
+@pytest.mark.parametrize("scale, per_job", [("tiny", 12), ("smoke", 8), ("tiny", 3)])
+def test_run_bundles_cover_every_run_once_in_jobs_of_one_shape(scale, per_job):
+    cfg = prepare_config({"scale": scale, "m2": {"runs_per_job": per_job}}, ROOT)
+    bundles = run_bundles(cfg)
+    bundled = [run for bundle in bundles for run in bundle.runs]
+    assert sorted(bundled) == study_runs(cfg) and len(set(bundled)) == len(bundled)
+    assert len({b.name for b in bundles}) == len(bundles)
+    for bundle in bundles:
+        assert 1 <= len(bundle.runs) <= per_job
+        assert {(r.size, r.variant) for r in bundle.runs} == {(bundle.size, bundle.runs[0].variant)}
+        vocab = {
+            parse_method(r.slug).kind == "SentencePiece" or parse_method(r.slug).fixed_vocab_size for r in bundle.runs
+        }
+        assert len(vocab) == 1, bundle
+    # runs of one shape are spread evenly over their jobs
+    shapes = {}
+    for bundle in bundles:
+        shapes.setdefault(bundle.name.rsplit("_", 1)[0], []).append(len(bundle.runs))
+    assert all(max(n) - min(n) <= 1 for n in shapes.values())
+
+
+def test_one_run_per_job_makes_no_bundles_and_bundles_need_one_process():
+    assert run_bundles(prepare_config({"scale": "paper"}, ROOT)) == []
+    two = {"default": {"mem_mb": 1000, "runtime": 10, "cpus_per_task": 1, "gpus": 0, "tasks": 2}}
+    with pytest.raises(ValueError, match="m2.runs_per_job: a job of several runs trains them in one process"):
+        prepare_config({"scale": "tiny", "resources": {"train_m2": {"default": two["default"], "by_size": {}}}}, ROOT)

@@ -2,15 +2,22 @@
 
 Public API (docs/CODING.md, docs/ARCHITECTURE.md):
 
-* ``encode_examples`` / ``decode_example`` / ``decode_examples`` and ``Encoded``; ``make_encoder`` and
-  ``ContextPlan`` (context lengths M1 computes, ``nc.coding.engine``);
+* ``encode_examples`` / ``encode_example_chunks`` / ``decode_example`` / ``decode_examples`` and ``Encoded``;
+  ``make_encoder`` and ``ContextPlan`` (context lengths M1 computes, ``nc.coding.engine``);
 * arithmetic-coder primitives ``quantize_cdfs``, ``encode_with_cdfs``, ``decode_with_cdfs``,
   ``finished_bit_lengths``, ``encode_with_probs``;
 * sources ``UnigramSource``, ``BigramSource``, ``fit_byte_unigram``, ``static_source``;
 * ``bits_to_tokens`` / ``tokens_to_bits``; ``CorruptStreamError``.
 """
 
-from nc.coding.api import Encoded, decode_example, decode_examples, encode_examples, make_encoder
+from nc.coding.api import (
+    Encoded,
+    decode_example,
+    decode_examples,
+    encode_example_chunks,
+    encode_examples,
+    make_encoder,
+)
 from nc.coding.arithmetic import (
     decode_with_cdfs,
     encode_with_cdfs,
@@ -43,6 +50,7 @@ __all__ = [
     "decode_examples",
     "decode_with_cdfs",
     "default_max_window_symbols",
+    "encode_example_chunks",
     "encode_examples",
     "encode_with_cdfs",
     "encode_with_probs",

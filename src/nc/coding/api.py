@@ -5,7 +5,8 @@ See docs/CODING.md for the side information layout and the exactness argument.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from nc.coding.errors import CorruptStreamError
 from nc.coding.gzip import gzip_compress, gzip_prefix_bytes
 from nc.coding.quantize import check_precision
 from nc.coding.sideinfo import SideInfoReader, pack_side_info
-from nc.coding.sources import ALPHABET_SIZE, ProbabilitySource
+from nc.coding.sources import ALPHABET_SIZE, ProbabilitySource, call_source
 from nc.coding.tokens import bits_to_tokens, tokens_to_bits
 from nc.coding.windows import NO_EXCEPTION, default_max_window_symbols
 from nc.methods import MethodSpec
@@ -76,17 +77,6 @@ def _as_array(example) -> np.ndarray:
     return np.frombuffer(bytes(example), dtype=np.uint8)
 
 
-def call_source(source: ProbabilitySource, segments: np.ndarray) -> np.ndarray:
-    """source.probs with a shape check (float32 [B, T, 256])."""
-    probs = source.probs(segments)
-    b, t = segments.shape
-    if not isinstance(probs, np.ndarray) or probs.shape != (b, t, ALPHABET_SIZE):
-        raise ValueError(
-            f"source.probs returned shape {getattr(probs, 'shape', None)}, expected {(b, t, ALPHABET_SIZE)}"
-        )
-    return probs
-
-
 def _kept_bits(method: MethodSpec, max_tokens: int | None) -> int | None:
     if max_tokens is None:
         return None
@@ -119,7 +109,7 @@ def encode_examples(
     """Compress each example with ``method`` into ``token_bits``-bit tokens.
 
     AC / StaticAC: one arithmetic-coded stream per example. EqualInfoAC: greedy b-bit windows, one
-    ``source.probs`` call per window step for the active examples. The source's context lengths follow
+    source call per window step for the active examples. The source's context lengths follow
     ``plan`` (``nc.coding.engine``: whole contexts by default, T = example length or the window cap
     ``max_window_symbols`` times m1_reset); ``batch_size`` is the rows per call unless the source says.
     With ``max_tokens``, exactly that many tokens are kept (fewer if the input runs out) and
@@ -127,43 +117,92 @@ def encode_examples(
 
     ``encoder`` (from ``make_encoder``) carries the calibrated ladder and counters across calls.
     """
+    bar = tqdm(total=len(examples), desc=f"encode {method.label}", disable=not progress, unit="ex")
+    chunks = encode_example_chunks(
+        [examples],
+        method,
+        source,
+        precision=precision,
+        max_tokens=max_tokens,
+        batch_size=batch_size,
+        on_done=bar.update,
+        return_symbol_bits=return_symbol_bits,
+        max_window_symbols=max_window_symbols,
+        plan=plan,
+        encoder=encoder,
+        threads=threads,
+    )
+    (results,) = list(chunks)
+    bar.close()
+    return results
+
+
+def encode_example_chunks(
+    chunks: Iterable[Sequence[bytes]],
+    method: MethodSpec,
+    source: ProbabilitySource | None,
+    *,
+    precision: int = 14,
+    max_tokens: int | None = None,
+    batch_size: int = 64,
+    on_done: Callable[[int], object] | None = None,
+    return_symbol_bits: bool = False,
+    max_window_symbols: int | None = None,
+    plan: ContextPlan = ContextPlan.NONE,
+    encoder: Encoder | None = None,
+    threads: int | None = None,
+) -> Iterator[list[Encoded]]:
+    """``encode_examples`` of each chunk of a stream, yielded in order. EqualInfoAC window contexts code the
+    stream without a break between chunks (``Encoder.encode_chunks``): a job that reads its examples a
+    chunk at a time keeps the source's calls whole. ``on_done(n)``: n more examples are coded."""
     precision = _check_call(method, source, precision)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     kept = _kept_bits(method, max_tokens)
-    arrays = [_as_array(e) for e in examples]
-    bar = tqdm(total=len(arrays), desc=f"encode {method.label}", disable=not progress, unit="ex")
     if method.kind == "GZip":
-        results = []
-        for a in arrays:
-            results.append(_encode_gzip(a, method, kept))
-            bar.update()
-    else:
-        if encoder is None:
-            assert source is not None  # _check_call: every method but GZip has a source
-            encoder = make_encoder(
-                method,
-                source,
-                precision=precision,
-                max_tokens=max_tokens,
-                batch_size=batch_size,
-                max_window_symbols=max_window_symbols,
-                plan=plan,
-                threads=threads,
-                return_symbol_bits=return_symbol_bits,
-            )
-        try:
-            coded = encoder.encode(arrays, on_done=bar.update)
-        except EncodeError as error:
-            raise ValueError(str(error)) from None
-        if method.kind == "EqualInfoAC":
-            results = [
-                _finish_equal_info(r, a, method, kept, encoder, return_symbol_bits) for r, a in zip(coded, arrays)
-            ]
-        else:
-            results = [_finish_stream(r, a, method, return_symbol_bits) for r, a in zip(coded, arrays)]
-    bar.close()
-    return results
+        for examples in chunks:
+            results = [_encode_gzip(_as_array(e), method, kept) for e in examples]
+            on_done and on_done(len(results))
+            yield results
+        return
+    if encoder is None:
+        assert source is not None  # _check_call: every method but GZip has a source
+        encoder = make_encoder(
+            method,
+            source,
+            precision=precision,
+            max_tokens=max_tokens,
+            batch_size=batch_size,
+            max_window_symbols=max_window_symbols,
+            plan=plan,
+            threads=threads,
+            return_symbol_bits=return_symbol_bits,
+        )
+    arrays_of = ([_as_array(e) for e in examples] for examples in chunks)
+    pairs = _with_inputs(arrays_of, lambda stream: encoder.encode_chunks(stream, on_done=on_done))
+    try:
+        for coded, arrays in pairs:
+            if method.kind == "EqualInfoAC":
+                yield [
+                    _finish_equal_info(r, a, method, kept, encoder, return_symbol_bits) for r, a in zip(coded, arrays)
+                ]
+            else:
+                yield [_finish_stream(r, a, method, return_symbol_bits) for r, a in zip(coded, arrays)]
+    except EncodeError as error:
+        raise ValueError(str(error)) from None
+
+
+def _with_inputs(inputs: Iterator[list], code: Callable[[Iterator[list]], Iterator[list]]) -> Iterator[tuple]:
+    """(coded chunk, its inputs) for each chunk ``code`` yields from the stream ``inputs`` (in order)."""
+    seen: deque[list] = deque()
+
+    def remembered() -> Iterator[list]:
+        for chunk in inputs:
+            seen.append(chunk)
+            yield chunk
+
+    for coded in code(remembered()):
+        yield coded, seen.popleft()
 
 
 def make_encoder(

@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 
 MAGIC = b"NCZF"
-FORMAT_VERSION = 1
+# 2: Equal-Info window contexts are extended rung by rung (nc.coding.engine); version 1 files decode
+# with the rows of whole calls per rung, which this nc no longer computes.
+FORMAT_VERSION = 2
 _BLOCK = struct.Struct(">III")
 _CRC_BYTES = 4
 
@@ -91,7 +93,10 @@ def unpack(data: bytes, name: str | Path = "input") -> tuple[ContainerHeader, li
         raise ContainerError(f"{name} is truncated ({len(data)} bytes)")
     version = data[len(MAGIC)]
     if version != FORMAT_VERSION:
-        raise ContainerError(f"{name} has format version {version}; this nc reads version {FORMAT_VERSION}")
+        raise ContainerError(
+            f"{name} has format version {version}; this nc reads version {FORMAT_VERSION} "
+            "(compress the original again with this nc)"
+        )
     body, crc = data[:-_CRC_BYTES], int.from_bytes(data[-_CRC_BYTES:], "big")
     if zlib.crc32(body) != crc:
         raise ContainerError(f"{name} is truncated or corrupted (its CRC32 does not match)")

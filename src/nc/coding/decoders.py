@@ -1,8 +1,9 @@
-"""Lock-step decoders: each example advances one symbol per ``source.probs`` call for the batch.
+"""Lock-step decoders: each example advances one symbol per source call for the batch.
 
 A decoder exposes ``advance() -> bool`` (settle what needs no model row; True while it needs one),
-``context_length`` (the T of the call its next row comes from), ``fill_segment`` / ``row_index`` (the
-source input and the row it needs), ``feed(row)`` and ``result()``.
+``context_rungs`` (how the row it needs is computed: the T of one ``source.probs`` call, or for a
+``chained`` decoder the lengths its context climbs, ``nc.coding.sources.chained_probs``), ``fill_segment`` /
+``row_index`` (the source input and the row it needs), ``feed(row)`` and ``result()``.
 """
 
 from __future__ import annotations
@@ -14,24 +15,26 @@ from nc.coding.arithmetic import decode_step
 from nc.coding.errors import CorruptStreamError
 from nc.coding.quantize import BAD_ROW, quantize_row_into
 from nc.coding.sideinfo import SideInfoReader
+from nc.coding.sources import chained_probs
 from nc.coding.windows import candidate_step, last_one_index, window_buffer_bits
 from nc.methods import MethodSpec
 
 
 def run_lockstep(decoders: list, source, call_source) -> None:
-    """Drive ``decoders`` to completion: per step, one source call per context length the active ones need."""
+    """Drive ``decoders`` to completion: per step, one source call (or chain of calls) per way of computing
+    the rows the active ones need."""
     while True:
         active = [d for d in decoders if d.advance()]
         if not active:
             return
-        by_length: dict[int, list] = {}
+        by_rungs: dict[tuple[bool, tuple[int, ...]], list] = {}
         for d in active:
-            by_length.setdefault(d.context_length, []).append(d)
-        for length, group in sorted(by_length.items()):
-            segments = np.zeros((len(group), length), dtype=np.uint8)
+            by_rungs.setdefault((d.chained, d.context_rungs), []).append(d)
+        for (chained, rungs), group in sorted(by_rungs.items()):
+            segments = np.zeros((len(group), rungs[-1]), dtype=np.uint8)
             for r, d in enumerate(group):
                 d.fill_segment(segments[r])
-            probs = call_source(source, segments)
+            probs = chained_probs(source, segments, rungs) if chained else call_source(source, segments)
             for r, d in enumerate(group):
                 d.feed(probs[r, d.row_index])
 
@@ -51,21 +54,27 @@ def _check_row(row: np.ndarray) -> np.ndarray:
 
 
 class _ByteDecoder:
-    """Shared bookkeeping: decoded bytes, the CRC check and the model context."""
+    """Shared bookkeeping: decoded bytes, the CRC check and the model context.
+
+    ``rungs``: the context ladder. Row r comes from the call of the smallest rung > r; a ``chained``
+    decoder's context climbs the rungs below it first (Equal-Info window contexts are extended rung by rung).
+    """
+
+    chained = False
 
     def __init__(self, reader: SideInfoReader, num_bytes: int, rungs: tuple[int, ...]):
         self.reader = reader
         self.num_bytes = num_bytes
-        self.rungs = rungs  # the context ladder: row r comes from the call of the smallest rung > r
+        self.rungs = rungs
         self.out = bytearray()
         self.context_start = 0
 
     @property
-    def context_length(self) -> int:
+    def context_rungs(self) -> tuple[int, ...]:
         row = self.row_index
-        for rung in self.rungs:
+        for k, rung in enumerate(self.rungs):
             if rung > row:
-                return rung
+                return self.rungs[: k + 1] if self.chained else (rung,)
         raise CorruptStreamError(f"row {row} of a context lies beyond its longest call ({self.rungs[-1]} positions)")
 
     @property
@@ -139,6 +148,7 @@ class EqualInfoDecoder(_ByteDecoder):
 
     def _setup(self, bits: np.ndarray, method: MethodSpec, precision: int, cap: int) -> None:
         """What every window needs besides the side information (``num_bytes``, ``rungs``, ``exceptions``)."""
+        self.chained = method.m1_reset != 0  # window contexts; reset=never reads the example like AC
         self.bits = np.ascontiguousarray(bits, dtype=np.uint8)
         self.b = method.fixed_window_bits
         self.delay = method.delay

@@ -11,22 +11,30 @@ its probabilities depend, in the last float bits, on T: the decoder must use the
   closed inside it); otherwise it is coded again from the next rung. The final T is side information, as
   the example length was before. Bits settled inside a prefix never depend on later bytes, so with a
   source whose rows do not depend on T (a unigram, a bigram) the tokens are those of the whole example.
-* EqualInfoAC with ``reset=k`` (*window* contexts, M1 restarts every k windows): row r of a context (r bytes
-  after its start) comes from the call of the smallest rung T > r; a window that runs past its rung is
-  coded again with the next rung's rows from there on. The decoder applies the same rule, reading the
-  ladder from the side information (its last rung, ``2 b k``, is implied).
+* EqualInfoAC with ``reset=k`` (*window* contexts, M1 restarts every k windows): a context starts with the
+  rows of its first rung and is *extended* rung by rung, each extension computing only its new positions on
+  top of the prefix states kept in a pool (``nc.models.m1``; sources without states are called on the whole
+  longer context). A window that runs past the rows computed waits for its context's next rung and is
+  coded again from its start. Row r is the row of the chain of calls up to the smallest rung > r; the
+  decoder computes the same chain (``nc.coding.sources.chained_probs``), reading the ladder from the side
+  information (its last rung, ``2 b k``, is implied). Calibrated ladders begin with a rung of one position
+  (the BOS input alone), computed once per group and shared by every context.
 
 Without a plan (``ContextPlan.NONE``) the ladders have one rung: the example length (stream) or the
 window cap times k (windows), exactly the shapes of a single whole-context call.
 
-``plan_context_lengths`` picks a ladder from the context lengths a calibration sample needed, minimising
-the expected positions computed per example; ``Encoder`` calibrates on the first examples it codes.
+``plan_context_lengths`` (stream contexts, each rung recomputing its whole context) and
+``plan_extension_ladder`` (window contexts, extended) pick a ladder from the context lengths a calibration
+sample needed, minimising the expected positions computed per example; ``Encoder`` calibrates on the first
+examples it codes.
 
 **Rows per call.** A source may say how many rows it computes per call of length T (``rows_for``); the
 encoder fills calls to a multiple of it so that padding rows are rare, and counts the positions it asks
 for. **Overlap.** M1 calls run on one worker thread (``M1Worker``); the host codes the previous call's
 rows meanwhile, in numba threads (``encode_stream_batch``, ``encode_window_batch``). Window contexts
 alternate between two groups of examples so that one group's call overlaps the other group's coding.
+**Streams.** ``Encoder.encode_chunks`` codes a job's chunks of examples as one stream: the next chunk's
+examples join a window group while it still has examples to admit, so calls stay whole until the end.
 """
 
 from __future__ import annotations
@@ -34,8 +42,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -43,6 +52,7 @@ import numba
 import numpy as np
 
 from nc.coding.arithmetic import encode_stream_batch, max_stream_bits, prefix_covered_symbols
+from nc.coding.sources import ALPHABET_SIZE, context_pool, extend_context, start_context
 from nc.coding.windows import (
     BAD_PROBS,
     DOES_NOT_FIT,
@@ -52,10 +62,16 @@ from nc.coding.windows import (
 )
 from nc.methods import MethodSpec
 
-# Calibration: examples coded with the largest context to measure what the kept tokens need: at most
-# this many, and at most 1/16 of the first batch (the calibrated ladder serves all later batches).
+# Calibration: examples coded with a long context to measure what the kept tokens need: at most this many
+# of the first chunk (the calibrated ladder serves all later chunks).
 CALIBRATION_EXAMPLES = 64
 MAX_RUNGS = 3
+# Window contexts: calibration codes this many windows per context window (x m1_reset) of each sampled example.
+CALIBRATION_WINDOWS = 8
+# Window ladders extend contexts (only new positions are computed), so they may have more rungs; each call
+# also costs its dispatch and a pass over the prefix states, counted as this many positions when planning.
+MAX_EXTENSION_RUNGS = 8
+EXTENSION_CALL_POSITIONS = 1.0
 
 
 # ------------------------------------------------------------------------------------------- ladders
@@ -94,6 +110,45 @@ def plan_context_lengths(
             if c < best_cost - 1e-9:
                 best, best_cost = prefix + (top,), c
     return best
+
+
+def plan_extension_ladder(
+    needed: np.ndarray,
+    top: int,
+    call_positions: float = EXTENSION_CALL_POSITIONS,
+    max_rungs: int = MAX_EXTENSION_RUNGS,
+) -> tuple[int, ...]:
+    """The ladder (increasing lengths ending at ``top``) minimising the mean cost of contexts that start at
+    the first rung and are extended rung by rung until one reaches ``needed[i]``: the last rung reached
+    (an extension computes only its new positions) plus ``call_positions`` per call.
+
+    A rung below ``top`` is best placed at some sample's need (lowering it to the largest need below it
+    serves the same samples for less), so the candidates are the distinct needs; dynamic programming over
+    (rung, number of rungs so far).
+    """
+    needed = np.asarray(needed, dtype=np.int64)
+    top = int(top)
+    if needed.size == 0:
+        return (top,)
+    if needed.max() > top:
+        raise ValueError(f"a sample needs {int(needed.max())} positions, more than the largest length {top}")
+    candidates = np.unique(np.append(needed[needed < top], top))
+    served = np.searchsorted(np.sort(needed), candidates, side="right")  # samples needing <= each candidate
+    m, inf = len(candidates), np.inf
+    cost = np.full((max_rungs + 1, m), inf)
+    back = np.full((max_rungs + 1, m), -1, dtype=np.int64)
+    cost[1] = served * (candidates + call_positions)
+    for r in range(2, max_rungs + 1):
+        for j in range(1, m):  # rung j after rung i < j serves the samples in (candidates[i], candidates[j]]
+            options = cost[r - 1, :j] + (served[j] - served[:j]) * (candidates[j] + r * call_positions)
+            i = int(np.argmin(options))
+            cost[r, j], back[r, j] = options[i], i
+    r, j = int(np.argmin(cost[1:, m - 1])) + 1, m - 1
+    ladder = []
+    while j >= 0 and r >= 1:
+        ladder.append(int(candidates[j]))
+        j, r = int(back[r, j]), r - 1
+    return tuple(reversed(ladder))
 
 
 def escalation_ladder(rungs: Sequence[int], length: int, top: int) -> tuple[int, ...]:
@@ -146,9 +201,7 @@ class M1Worker:
     was busy; the rest it waited for the host (the coder, or preparing inputs).
     """
 
-    def __init__(self, source, call_source: Callable, overlap: bool = True):
-        self.source = source
-        self.call_source = call_source
+    def __init__(self, overlap: bool = True):
         self.overlap = overlap
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="m1")
         self.busy_s = 0.0
@@ -157,25 +210,25 @@ class M1Worker:
         self._last = 0.0
         self._lock = threading.Lock()
 
-    def submit(self, segments: np.ndarray) -> Future:
-        """The call's future; without ``overlap`` the call runs now, on the caller's thread."""
+    def submit(self, call: Callable, *args) -> Future:
+        """The future of ``call(*args)``; without ``overlap`` the call runs now, on the caller's thread."""
         if self._first is None:
             self._first = time.perf_counter()
         if self.overlap:
-            return self._pool.submit(self._run, segments)
+            return self._pool.submit(self._run, call, *args)
         done: Future = Future()
-        done.set_result(self._run(segments))
+        done.set_result(self._run(call, *args))
         return done
 
-    def _run(self, segments: np.ndarray) -> np.ndarray:
+    def _run(self, call: Callable, *args):
         start = time.perf_counter()
-        probs = self.call_source(self.source, segments)
+        result = call(*args)
         end = time.perf_counter()
         with self._lock:
             self.busy_s += end - start
             self.calls += 1
             self._last = max(self._last, end)
-        return probs
+        return result
 
     @property
     def wall_s(self) -> float:
@@ -262,31 +315,62 @@ class Encoder:
         self.stream = method.kind != "EqualInfoAC" or method.m1_reset == 0
 
     # ------------------------------------------------------------------ public
-    def encode(self, arrays: list[np.ndarray], on_done: Callable[[int], None] | None = None) -> list:
-        """StreamResult (AC, StaticAC, reset=never: windows via ``WindowResult`` too) per example."""
+    def encode(self, arrays: list[np.ndarray], on_done: Callable[[int], object] | None = None) -> list:
+        """StreamResult (AC, StaticAC, reset=never: windows via ``WindowResult`` too) or ``WindowResult``
+        (EqualInfoAC window contexts) per example."""
         if not arrays:
             return []
+        if not self.stream:
+            return next(iter(list(self.encode_chunks([arrays], on_done))))
+        with self._running() as worker:
+            return self._encode_stream(*_flatten(arrays), worker, on_done)
+
+    def encode_chunks(
+        self, chunks: Iterable[list[np.ndarray]], on_done: Callable[[int], object] | None = None
+    ) -> Iterator[list]:
+        """``encode`` of each chunk, in order. Window contexts stream: the next chunk's examples join a group
+        as soon as it has none left to admit, so source calls stay whole until the stream ends (one tail
+        of partly filled calls per stream, not per chunk)."""
+        if self.stream:
+            for arrays in chunks:
+                yield self.encode(arrays, on_done)
+            return
+        with self._running() as worker:
+            yield from self._stream_windows(iter(chunks), worker, on_done)
+
+    @contextmanager
+    def _running(self) -> Iterator[M1Worker]:
+        """The M1 worker of one encoding pass, with the host coder's numba threads; adds up its times."""
         previous = numba.get_num_threads()
         if self.threads:
             numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
-        worker = M1Worker(self.source, self._counting_call, self.overlap)
+        worker = M1Worker(self.overlap)
         try:
-            flat, offsets = _flatten(arrays)
-            if self.stream:
-                results = self._encode_stream(flat, offsets, worker, on_done)
-            else:
-                results = self._encode_windows(flat, offsets, worker, on_done)
+            yield worker
         finally:
             worker.close()
             numba.set_num_threads(previous)
             self.stats.busy_s += worker.busy_s
             self.stats.wall_s += worker.wall_s
-        return results
 
-    def _counting_call(self, source, segments: np.ndarray) -> np.ndarray:
-        rows = rows_per_call(source, segments.shape[1], segments.shape[0])
-        self.stats.positions += round_up(segments.shape[0], rows) * segments.shape[1]
-        return self.call_source(source, segments)
+    def _count(self, segments: np.ndarray, from_length: int = 0) -> None:
+        """Count the positions a call over ``segments`` computes (whole chunks of rows, padding included)."""
+        rows = rows_per_call(self.source, segments.shape[1], segments.shape[0])
+        if not hasattr(self.source, "extend"):
+            from_length = 0  # a source without prefix states computes the whole context again
+        self.stats.positions += round_up(segments.shape[0], rows) * (segments.shape[1] - from_length)
+
+    def _probs(self, segments: np.ndarray) -> np.ndarray:
+        self._count(segments)
+        return self.call_source(self.source, segments)
+
+    def _start(self, segments: np.ndarray, pool, slots: np.ndarray) -> np.ndarray:
+        self._count(segments)
+        return start_context(self.source, segments, pool, slots)
+
+    def _extend(self, segments: np.ndarray, from_length: int, pool, slots: np.ndarray, from_slots=None) -> np.ndarray:
+        self._count(segments, from_length)
+        return extend_context(self.source, segments, from_length, pool, slots, from_slots)
 
     # ------------------------------------------------------------------ stream contexts
     def _stream_lengths(self, lengths: np.ndarray, rungs: tuple[int, ...] | None) -> list[tuple[int, ...]]:
@@ -314,7 +398,7 @@ class Encoder:
         top = max(round_up(int(lengths.max()), step), step)
         assert self.kept_bits is not None, "calibration needs kept_bits"
         first = (min(round_up(max(self.kept_bits // 2, 1), step), top),)  # escalation_ladder doubles from it
-        sample = list(range(_calibration_size(len(lengths))))
+        sample = list(range(min(len(lengths), CALIBRATION_EXAMPLES)))
         done = self._climb(flat, offsets, sample, self._stream_lengths(lengths, first), worker, on_done)
         needed = [self._stream_needed(result, int(lengths[i]), step) for i, result in done.items()]
         self.rungs = plan_context_lengths(np.array(needed), np.arange(step, top + 1, step))
@@ -366,7 +450,7 @@ class Encoder:
         pending: deque[tuple[np.ndarray, Future]] = deque()
         for first in range(0, len(idx), rows):
             batch = idx[first : first + rows]
-            pending.append((batch, worker.submit(self._segments(flat, offsets, batch, length))))
+            pending.append((batch, worker.submit(self._probs, self._segments(flat, offsets, batch, length))))
             if len(pending) > 1:
                 self._finish_stream_batch(flat, offsets, *pending.popleft(), length, out)
         while pending:
@@ -413,7 +497,7 @@ class Encoder:
     def _finish_never_batch(self, flat, offsets, batch, probs, length, out) -> None:
         """EqualInfoAC reset=never: the batch's windows in lock-step from one call's rows each; an example is
         accepted when its kept windows closed inside its rows (always, when the call covers it whole)."""
-        group = _WindowGroup(np.asarray(batch), offsets, self.kept_bits, self.method)
+        group = _WindowGroup(flat, offsets, np.asarray(batch), self.kept_bits, self.method)
         used = np.minimum(group.stop - group.start, length)
         stalled = np.zeros(len(batch), dtype=bool)
         while True:
@@ -423,7 +507,7 @@ class Encoder:
                 break
             rel = group.pos[active] - group.start[active]
             res = self._code_windows(
-                flat, group.pos[active], group.stop[active], probs[active], rel, used[active] - rel
+                flat, group.pos[active], group.stop[active], probs, rel, used[active] - rel, active
             )
             short = res[2] == NEEDS_ROWS
             stalled[active[short]] = True
@@ -445,9 +529,10 @@ class Encoder:
         return tuple(r for r in self.rungs if r < top) + (top,)
 
     def _code_windows(
-        self, flat, starts, stops, probs, first_row, rows_avail
+        self, flat, starts, stops, probs, first_row, rows_avail, which=None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(window bits, symbol counts, exception kinds, per-symbol bits) of one window per start."""
+        """(window bits, symbol counts, exception kinds, per-symbol bits) of one window per start; start r
+        reads rows ``probs[which[r]]`` (default: ``probs[r]``)."""
         n = len(starts)
         b = self.method.fixed_window_bits
         out_bits = np.zeros((n, b), dtype=np.uint8)
@@ -459,6 +544,7 @@ class Encoder:
             starts.astype(np.int64),
             stops.astype(np.int64),
             np.ascontiguousarray(probs, np.float32),
+            np.arange(n, dtype=np.int64) if which is None else which.astype(np.int64),
             first_row.astype(np.int64),
             rows_avail.astype(np.int64),
             self.precision,
@@ -484,15 +570,20 @@ class Encoder:
         return out_bits, counts, kinds, symbol_bits
 
     def _calibrate_windows(self, flat, offsets, worker) -> None:
-        """Code a few contexts' windows with the whole window context; the ladder follows what they needed."""
+        """Code the first windows of a few contexts with the whole window context; the ladder follows the
+        rows they needed."""
         top = self.cap * self.method.m1_reset
-        sample = _WindowGroup(np.arange(_calibration_size(len(offsets) - 1)), offsets, self.kept_bits, self.method)
+        size = min(len(offsets) - 1, CALIBRATION_EXAMPLES)
+        sample = _WindowGroup(flat, offsets, np.arange(size), self.kept_bits, self.method)
+        pool = context_pool(self.source, top, size + 1)
+        slots = pool.allocate(size) if pool is not None else np.zeros(0, np.int32)
         needed = []
-        for _ in range(2 * self.method.m1_reset):
+        for _ in range(CALIBRATION_WINDOWS * self.method.m1_reset):
             active = sample.active()
             if not active.size:
                 break
-            probs = worker.submit(self._window_segments(flat, sample, active, top)).result()
+            segments = self._window_segments(sample, active, top)
+            probs = worker.submit(self._start, segments, pool, slots[: len(active)]).result()
             rel = sample.pos[active] - sample.ctx[active]
             res = self._code_windows(flat, sample.pos[active], sample.stop[active], probs, rel, top - rel)
             for k, e in enumerate(active):
@@ -500,96 +591,190 @@ class Encoder:
                 limit = min(self.cap, int(sample.stop[e] - sample.pos[e]))
                 needed.append(int(rel[k]) + count + (0 if count == limit else 1))
             sample.advance(active, *res, keep_symbol_bits=self.return_symbol_bits)
-        self.rungs = plan_context_lengths(np.array(needed), np.arange(1, top + 1))
+        planned = plan_extension_ladder(np.array(needed), top)
+        # Every context's first position reads only the BOS input: its row and state are the same for all
+        # contexts, so a first rung of 1 is computed once per group and shared (``_WindowGroup.open``).
+        self.rungs = planned if planned[0] == 1 or top == 1 else (1, *planned)
 
-    def _window_segments(self, flat, group, active, length: int) -> np.ndarray:
+    def _window_segments(self, group, active, length: int) -> np.ndarray:
         segments = np.empty((len(active), length), dtype=np.uint8)
-        fill_segments(flat, group.ctx[active], group.stop[active], segments)
+        fill_segments(group.flat, group.ctx[active], group.stop[active], segments)
         return segments
 
-    def _encode_windows(self, flat, offsets, worker, on_done) -> list:
-        if self.plan.mode == "auto" and self.rungs is None:
-            self._calibrate_windows(flat, offsets, worker)
-        ladder = self.window_ladder()
-        n = len(offsets) - 1
-        rows = rows_per_call(self.source, ladder[0], self.batch_size)
-        split = 2 if n >= 4 * rows else 1  # two groups overlap one's M1 call with the other's coding
-        groups = [
-            _WindowGroup(part, offsets, self.kept_bits, self.method, admit_all=False)
-            for part in np.array_split(np.arange(n), split)
-        ]
-        inflight: dict[int, tuple] = {}
-        for g, group in enumerate(groups):
-            inflight[g] = self._submit_window_step(flat, group, ladder, worker)
-        while inflight:
-            for g in list(inflight):
-                self._finish_window_step(flat, groups[g], ladder, worker, *inflight.pop(g))
-                if groups[g].active().size or groups[g].waiting_to_start():
-                    inflight[g] = self._submit_window_step(flat, groups[g], ladder, worker)
-                on_done and on_done(groups[g].take_finished())
-        results: list = [None] * n
-        for group in groups:
-            for k, e in enumerate(group.examples):
-                results[int(e)] = group.result(k)
-        return results
+    def _stream_windows(self, chunks: Iterator[list[np.ndarray]], worker, on_done) -> Iterator[list]:
+        """Window contexts over a stream of chunks (``encode_chunks``): two groups of examples alternate so
+        that one group's source call overlaps the other group's coding; each group takes its share of the
+        next chunk when it has no example left to admit. Yields each chunk's results once all are done."""
+        ladder: tuple[int, ...] = ()
+        full = 0  # rows of a call at the first rung
+        groups: list[_WindowGroup] = []
+        incoming: list[list] = []
+        order: deque[list] = deque()  # per chunk: [results, examples not done yet]
+        where: dict[int, tuple[list, int]] = {}
+        exhausted, next_id = False, 0
 
-    def _submit_window_step(self, flat, group, ladder, worker):
-        """The source calls of one step of a group: per rung, windows whose next row that rung holds.
+        def load() -> bool:
+            nonlocal ladder, full, next_id
+            arrays = next(chunks, None)
+            if arrays is None:
+                return False
+            entry: list = [[None] * len(arrays), len(arrays)]
+            order.append(entry)
+            ids = np.arange(next_id, next_id + len(arrays))
+            next_id += len(arrays)
+            where.update((int(i), (entry, j)) for j, i in enumerate(ids))
+            if arrays and not groups:  # the first examples: calibrate the ladder, make the groups
+                if self.plan.mode == "auto" and self.rungs is None:
+                    self._calibrate_windows(*_flatten(arrays), worker)
+                ladder = self.window_ladder()
+                full = rows_per_call(self.source, ladder[_first_call(ladder)], self.batch_size)
+                for _ in range(2 if len(arrays) >= 4 * full else 1):
+                    groups.append(_WindowGroup.empty(self.kept_bits, self.method))
+                    self._share_first_rung(groups[-1], ladder, 2 * full + 1)
+                    incoming.append([])
+            for g, part in enumerate(np.array_split(np.arange(len(arrays)), max(len(groups), 1))):
+                if groups and part.size:
+                    incoming[g].append((ids[part], [arrays[i] for i in part]))
+            return True
+
+        exhausted = not load()
+        inflight: dict[int, tuple] = {}
+        while True:
+            for g in range(len(groups)):
+                if g in inflight:
+                    self._finish_window_step(groups[g], ladder, *inflight.pop(g))
+                    self._collect(groups[g], where, on_done)
+                if groups[g].waiting() < 2 * full:  # keep enough examples to admit while the stream lasts
+                    while not incoming[g] and not exhausted:
+                        exhausted = not load()
+                    if incoming[g]:
+                        groups[g] = groups[g].joined(incoming[g])
+                        incoming[g] = []
+                if groups[g].active().size or groups[g].waiting():
+                    more = bool(incoming[g]) or not exhausted
+                    inflight[g] = self._submit_window_step(groups[g], ladder, worker, more)
+            while order and order[0][1] == 0:
+                yield order.popleft()[0]
+            if not inflight:
+                while not exhausted:  # chunks with no examples
+                    exhausted = not load()
+                    while order and order[0][1] == 0:
+                        yield order.popleft()[0]
+                if order:
+                    raise EncodeError(f"{self.method.label}: the window coder stopped with examples not done")
+                return
+
+    def _share_first_rung(self, group, ladder, capacity: int) -> None:
+        """The group's pool and row buffer and, with a first rung of 1, the row and prefix state every
+        context starts from."""
+        group.pool = context_pool(self.source, ladder[-1], capacity)
+        group.buf = np.empty((capacity, ladder[-1], ALPHABET_SIZE), dtype=np.float32)
+        group.free_buf = list(range(capacity - 1, -1, -1))
+        if ladder[0] == 1 and len(ladder) > 1:
+            slot = group.pool.allocate(1) if group.pool is not None else np.zeros(1, np.int32)
+            row = self._start(np.zeros((1, 1), np.uint8), group.pool, slot)[0, 0]
+            group.shared_first = (int(slot[0]), row)
+
+    @staticmethod
+    def _collect(group, where, on_done) -> None:
+        """File the group's finished examples under their chunks."""
+        results = group.pop_results()
+        for i, result in results:
+            entry, j = where.pop(i)
+            entry[0][j] = result
+            entry[1] -= 1
+        if on_done and results:
+            on_done(len(results))
+
+    def _submit_window_step(self, group, ladder, worker, more: bool = False):
+        """The source calls of one step of a group: new contexts start at the first rung, contexts whose
+        window needs rows not computed yet extend to their next rung (only the new positions are computed).
 
         Calls are padded to whole chunks of rows, so every call takes whole chunks only: the group admits
-        new examples until the first rung's call is full (continuous batching), and windows that ran past
-        their rung, or start at a later one (reset=k > 1), wait there until a chunk's worth has gathered.
-        Once no example is left to admit, the first rung's rows go however few (the tail), and the other
-        rungs' rows once the first rung has none left.
+        new examples until the first rung's call is full (continuous batching), and contexts waiting for a
+        higher rung wait there until a chunk's worth has gathered. Once no example is left to admit, the
+        first rung's rows go however few (the tail), and the other rungs' rows once the first rung has none.
+        ``more``: more examples will join the group (no tail yet).
         """
-        full = rows_per_call(self.source, ladder[0], self.batch_size)
-        group.admit(full - int(np.count_nonzero(group.rung_of(group.active(), ladder) == 0)))
-        active = group.active()
-        levels = group.rung_of(active, ladder)
-        tail = not group.waiting_to_start() and np.count_nonzero(levels == 0) < full
-        idle = not np.count_nonzero(levels == 0)
+        first = _first_call(ladder)
+        full = rows_per_call(self.source, ladder[first], self.batch_size)
+        group.open(group.active(), ladder)
+        group.admit(full - int(np.count_nonzero(group.level[group.active()] + 1 == first)))
+        active = group.active()  # each needs a call: a new context, or a window past the rows computed
+        group.open(active, ladder)
+        target = group.level[active] + 1
+        tail = not more and not group.waiting() and np.count_nonzero(target == first) < full
+        idle = not np.count_nonzero(target == first)
         calls = []
-        for k in np.unique(levels):
-            sel = active[levels == k]
-            if not (idle or (tail and k == 0)):  # whole calls only: the rows furthest behind go first
+        for k in np.unique(target):
+            sel = active[target == k]
+            if not (idle or (tail and k == first)):  # whole calls only: the rows furthest behind go first
                 chunk = rows_per_call(self.source, ladder[k], self.batch_size)
                 sel = sel[np.argsort(group.n[sel], kind="stable")[: len(sel) // chunk * chunk]]
-            if len(sel):
-                calls.append((sel, int(k), worker.submit(self._window_segments(flat, group, sel, ladder[k]))))
+            if not len(sel):
+                continue
+            segments = self._window_segments(group, sel, ladder[k])
+            slots = group.slot[sel]
+            if k == 0:
+                future = worker.submit(self._start, segments, group.pool, slots)
+            else:
+                shared = group.shared_first is not None and k == 1
+                from_slots = np.full(len(sel), group.shared_first[0], np.int32) if shared else slots
+                future = worker.submit(self._extend, segments, ladder[k - 1], group.pool, slots, from_slots)
+            calls.append((sel, int(k), future))
         return (calls,)
 
-    def _finish_window_step(self, flat, group, ladder, worker, calls) -> None:
+    def _finish_window_step(self, group, ladder, calls) -> None:
         for sel, k, future in calls:
             probs = future.result()
-            waited = group.level[sel] >= 0
-            for r in np.flatnonzero(waited):  # rows below this rung come from the lower rungs' calls
-                partial = group.partial.pop(int(sel[r]))
-                probs[r, : partial.shape[0]] = partial
-            rel = group.pos[sel] - group.ctx[sel]
-            res = self._code_windows(flat, group.pos[sel], group.stop[sel], probs, rel, ladder[k] - rel)
+            first = ladder[k - 1] if k else 0
+            group.buf[group.buf_row[sel], first : ladder[k]] = probs
+            group.level[sel] = k
+            self._drain(group, ladder, sel)
+
+    def _drain(self, group, ladder, rows: np.ndarray) -> None:
+        """Code windows of ``rows`` from their contexts' computed rows, one after another, until each needs
+        rows not computed yet, starts a new context or is done."""
+        rungs = np.asarray(ladder)
+        while rows.size:
+            rel = group.pos[rows] - group.ctx[rows]
+            avail = rungs[group.level[rows]] - rel
+            res = self._code_windows(
+                group.flat, group.pos[rows], group.stop[rows], group.buf, rel, avail, group.buf_row[rows]
+            )
             more = res[2] == NEEDS_ROWS
-            done = ~more
-            group.level[sel[done]] = -1
-            group.advance(sel[done], *(a[done] for a in res), self.return_symbol_bits)
-            for r in np.flatnonzero(more):
-                self.stats.escalations += 1
-                group.level[sel[r]] = k + 1
-                group.partial[int(sel[r])] = probs[r, : ladder[k]].copy()
+            if np.any(more & (group.level[rows] == len(ladder) - 1)):
+                raise EncodeError(f"{self.method.label}: a window needs more rows than its whole context")
+            self.stats.escalations += int(np.count_nonzero(more))
+            done = rows[~more]
+            group.advance(done, *(a[~more] for a in res), self.return_symbol_bits)
+            rows = done[(group.level[done] >= 0) & group.is_active(done)]
 
 
 class _WindowGroup:
-    """Examples coded window by window in lock-step, held in arrays (no per-window Python objects)."""
+    """Examples coded window by window in lock-step, held in arrays (no per-window Python objects).
+
+    ``examples`` index ``offsets`` (example i is ``flat[offsets[i]:offsets[i + 1]]``); ``ids`` name them
+    for the caller (by default, the same numbers). Per example, its current M1 context: ``level`` (the rung
+    computed so far, -1: none yet), its rows (``rows``, float32 [top, 256], valid below the rung) and the
+    slot of ``pool`` that holds its prefix states (``slot``, what extends the context; the pool is None
+    when the source keeps no states).
+    """
 
     def __init__(
         self,
-        examples: np.ndarray,
+        flat: np.ndarray,
         offsets: np.ndarray,
+        examples: np.ndarray,
         kept_bits: int | None,
         method: MethodSpec,
         admit_all: bool = True,
+        ids: np.ndarray | None = None,
     ):
+        self.flat = flat
         self.examples = np.asarray(examples, dtype=np.int64)
-        self.method = method
+        self.ids = self.examples if ids is None else np.asarray(ids, dtype=np.int64)
+        self.kept_bits, self.method = kept_bits, method
         b = method.fixed_window_bits
         self.start = offsets[self.examples].astype(np.int64)
         self.stop = offsets[self.examples + 1].astype(np.int64)
@@ -606,28 +791,60 @@ class _WindowGroup:
         self.kinds = np.zeros((len(self.examples), width), dtype=np.int64)
         self.starts = np.zeros((len(self.examples), width), dtype=np.int64)
         self.symbol_bits: dict[tuple[int, int], np.ndarray] = {}
-        self.level = np.full(len(self.examples), -1, dtype=np.int64)  # rung a window waits at (-1: none)
-        self.partial: dict[int, np.ndarray] = {}  # its rows from the lower rungs
+        self.level = np.full(len(self.examples), -1, dtype=np.int64)
+        self.buf = np.zeros((0, 1, ALPHABET_SIZE), dtype=np.float32)  # rows of the contexts in flight
+        self.buf_row = np.full(len(self.examples), -1, dtype=np.int64)  # each context's row of ``buf``
+        self.free_buf: list[int] = []
+        self.pool = None
+        self.slot = np.full(len(self.examples), -1, dtype=np.int32)
+        self.shared_first: tuple[int, np.ndarray] | None = None  # (slot, row) every context starts from
         self._reported = np.zeros(len(self.examples), dtype=bool)
         self.admitted = np.full(len(self.examples), admit_all)
         self._next = len(self.examples) if admit_all else 0
 
-    def active(self) -> np.ndarray:
-        return np.flatnonzero(self.admitted & (self.pos < self.stop) & (self.n < self.wanted))
+    @classmethod
+    def empty(cls, kept_bits: int | None, method: MethodSpec) -> _WindowGroup:
+        return cls(np.zeros(1, np.uint8), np.zeros(1, np.int64), np.zeros(0, np.int64), kept_bits, method, False)
 
-    def waiting_to_start(self) -> bool:
-        return self._next < len(self.examples)
+    def joined(self, incoming: list[tuple[np.ndarray, list[np.ndarray]]]) -> _WindowGroup:
+        """A group of this group's examples not reported yet, their state kept, and the ``incoming`` ones
+        (ids, arrays), not admitted yet."""
+        keep = np.flatnonzero(~self._reported)
+        arrays = [self.flat[self.start[k] : self.stop[k]] for k in keep]
+        arrays += [a for _, part in incoming for a in part]
+        ids = np.concatenate([self.ids[keep], *(i for i, _ in incoming)])
+        flat, offsets = _flatten(arrays)
+        group = _WindowGroup(flat, offsets, np.arange(len(arrays)), self.kept_bits, self.method, False, ids)
+        kept = np.arange(len(keep))
+        shift = group.start[kept] - self.start[keep]
+        group.pos[kept], group.ctx[kept] = self.pos[keep] + shift, self.ctx[keep] + shift
+        for name in ("n", "level", "slot", "buf_row", "admitted"):
+            getattr(group, name)[kept] = getattr(self, name)[keep]
+        width = min(self.bits.shape[1], group.bits.shape[1])
+        for name in ("bits", "counts", "kinds", "starts"):
+            getattr(group, name)[kept, :width] = getattr(self, name)[keep, :width]
+        new_index = {int(k): j for j, k in enumerate(keep)}
+        group.symbol_bits = {(new_index[k], w): v for (k, w), v in self.symbol_bits.items() if k in new_index}
+        group.pool, group.shared_first = self.pool, self.shared_first
+        group.buf, group.free_buf = self.buf, self.free_buf
+        group._next = int(np.count_nonzero(group.admitted))  # admission goes in order: a prefix is admitted
+        return group
+
+    def is_active(self, rows: np.ndarray) -> np.ndarray:
+        return self.admitted[rows] & (self.pos[rows] < self.stop[rows]) & (self.n[rows] < self.wanted[rows])
+
+    def active(self) -> np.ndarray:
+        return np.flatnonzero(self.is_active(np.arange(len(self.examples))))
+
+    def waiting(self) -> int:
+        """Examples not admitted yet."""
+        return len(self.examples) - self._next
 
     def admit(self, count: int) -> None:
         """Admit the next ``count`` examples (in order; they start at their first window)."""
         stop = min(self._next + max(count, 0), len(self.examples))
         self.admitted[self._next : stop] = True
         self._next = stop
-
-    def rung_of(self, rows: np.ndarray, ladder: tuple[int, ...]) -> np.ndarray:
-        """The rung each row's next window is computed at: where it waits, else the one holding its first row."""
-        fresh = np.searchsorted(np.array(ladder), self.pos[rows] - self.ctx[rows], side="right")
-        return np.where(self.level[rows] >= 0, self.level[rows], fresh)
 
     def advance(self, rows: np.ndarray, out_bits, counts, kinds, symbol_bits, keep_symbol_bits: bool) -> None:
         """Record one finished window for each of ``rows`` and move them on."""
@@ -645,14 +862,43 @@ class _WindowGroup:
         self.n[rows] += 1
         reset = self.method.m1_reset
         if reset:  # M1's context restarts every ``reset`` windows (never with reset=never)
-            restart = self.n[rows] % reset == 0
-            self.ctx[rows[restart]] = self.pos[rows[restart]]
+            restart = rows[self.n[rows] % reset == 0]
+            self.ctx[restart] = self.pos[restart]
+            self._drop_context(restart)
+        self._drop_context(rows[~self.is_active(rows)])
 
-    def take_finished(self) -> int:
-        """How many examples finished since the last call (for progress bars)."""
+    def open(self, rows: np.ndarray, ladder: tuple[int, ...]) -> None:
+        """Start the contexts of ``rows`` that have none: a pool slot each, and with a shared first rung its
+        row (the contexts are then at rung 0 and extend from the shared state)."""
+        new = rows[(self.level[rows] < 0) & (self.buf_row[rows] < 0)]
+        if not new.size:
+            return
+        if self.pool is not None:
+            self.slot[new] = self.pool.allocate(len(new))
+        while len(self.free_buf) < len(new):  # grow the row buffer by doubling
+            size, more = len(self.buf), max(len(self.buf), len(new))
+            self.buf = np.concatenate([self.buf, np.empty((more, *self.buf.shape[1:]), np.float32)])
+            self.free_buf = list(range(size + more - 1, size - 1, -1)) + self.free_buf
+        self.buf_row[new] = [self.free_buf.pop() for _ in range(len(new))]
+        if self.shared_first is not None:
+            self.buf[self.buf_row[new], 0] = self.shared_first[1]
+            self.level[new] = 0
+
+    def _drop_context(self, rows: np.ndarray) -> None:
+        self.level[rows] = -1
+        buffered = rows[self.buf_row[rows] >= 0]
+        self.free_buf.extend(self.buf_row[buffered].tolist())
+        self.buf_row[buffered] = -1
+        held = rows[self.slot[rows] >= 0]
+        if self.pool is not None and held.size:
+            self.pool.release(self.slot[held])
+        self.slot[held] = -1
+
+    def pop_results(self) -> list[tuple[int, WindowResult]]:
+        """(id, result) of the examples finished since the last call."""
         finished = ~self._reported & self.admitted & ((self.pos >= self.stop) | (self.n >= self.wanted))
         self._reported |= finished
-        return int(finished.sum())
+        return [(int(self.ids[k]), self.result(int(k))) for k in np.flatnonzero(finished)]
 
     def result(self, k: int) -> WindowResult:
         n = int(self.n[k])
@@ -687,8 +933,9 @@ def _stream_result(
     return StreamResult(bits.copy(), int(num_bytes), int(length), finished[:num_bytes].copy(), settled_at, emitted)
 
 
-def _calibration_size(n: int) -> int:
-    return min(n, CALIBRATION_EXAMPLES, max(4, n // 16))
+def _first_call(ladder: tuple[int, ...]) -> int:
+    """The rung of a context's first source call: 1 when rung 0 (one position) is shared, else 0."""
+    return 1 if ladder[0] == 1 and len(ladder) > 1 else 0
 
 
 def _flatten(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

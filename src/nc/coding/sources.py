@@ -21,6 +21,56 @@ class ProbabilitySource(Protocol):
     def probs(self, segments: np.ndarray) -> np.ndarray: ...
 
 
+def call_source(source: ProbabilitySource, segments: np.ndarray) -> np.ndarray:
+    """source.probs with a shape check (float32 [B, T, 256])."""
+    probs = source.probs(segments)
+    b, t = segments.shape
+    if not isinstance(probs, np.ndarray) or probs.shape != (b, t, ALPHABET_SIZE):
+        raise ValueError(
+            f"source.probs returned shape {getattr(probs, 'shape', None)}, expected {(b, t, ALPHABET_SIZE)}"
+        )
+    return probs
+
+
+# Context extensions (Equal-Info window contexts). A source with prefix states (M1, ``nc.models.m1``: ``prefix_pool``,
+# ``start``, ``extend``) computes a longer context on top of the states of its first positions, kept in the
+# slots of a pool; any other source is called on the whole longer context, and its new rows are kept. Both
+# sides of the coder go through these functions.
+def context_pool(source, length: int, capacity: int = 0):
+    """A pool for the prefix states of contexts of at most ``length`` positions, or None (the source keeps none)."""
+    return source.prefix_pool(length, capacity) if hasattr(source, "prefix_pool") else None
+
+
+def start_context(source, segments: np.ndarray, pool, slots: np.ndarray) -> np.ndarray:
+    """Rows [B, T, 256] of contexts ``segments`` [B, T]; their prefix states go to ``slots`` of ``pool``."""
+    if pool is None:
+        return call_source(source, segments)
+    return source.start(segments, pool, slots)
+
+
+def extend_context(
+    source, segments: np.ndarray, from_length: int, pool, slots: np.ndarray, from_slots: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows from_length..T-1 [B, T - from_length, 256] of contexts ``segments`` [B, T] whose first
+    ``from_length`` positions ``start_context`` / ``extend_context`` computed into ``from_slots`` (default
+    ``slots``) of ``pool``; the longer contexts' states go to ``slots``."""
+    if pool is None:
+        return call_source(source, segments)[:, from_length:]
+    return source.extend(segments, from_length, pool, slots, from_slots)
+
+
+def chained_probs(source, segments: np.ndarray, rungs: Sequence[int]) -> np.ndarray:
+    """Rows [B, rungs[-1], 256] of contexts ``segments`` computed as the encoder computes a context that
+    climbed ``rungs``: rows below rungs[0] from ``start_context``, rows rungs[j-1]..rungs[j]-1 from
+    ``extend_context`` (the decoder's side of the chain)."""
+    pool = context_pool(source, rungs[-1], segments.shape[0] + 1)
+    slots = pool.allocate(segments.shape[0]) if pool is not None else np.zeros(0, np.int32)
+    parts = [start_context(source, segments[:, : rungs[0]], pool, slots)]
+    for previous, rung in zip(rungs, rungs[1:]):
+        parts.append(extend_context(source, segments[:, :rung], previous, pool, slots))
+    return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+
+
 def _check_segments(segments: np.ndarray) -> np.ndarray:
     segments = np.asarray(segments)
     if segments.ndim != 2 or segments.dtype != np.uint8:

@@ -224,6 +224,7 @@ def encode_window_batch(
     starts,
     stops,
     probs,
+    which,
     first_row,
     rows_avail,
     precision,
@@ -238,7 +239,7 @@ def encode_window_batch(
     """One window for each row r of a batch, in parallel threads (``encode_window`` per row).
 
     The window starts at byte ``x[starts[r]]`` of an example ending before ``x[stops[r]]``; the
-    distribution of its j-th byte is ``probs[r, first_row[r] + j]``, valid for j < ``rows_avail[r]``.
+    distribution of its j-th byte is ``probs[which[r], first_row[r] + j]``, valid for j < ``rows_avail[r]``.
     Writes the b window bits to ``out_bits[r]``, the symbol count (or DOES_NOT_FIT / BAD_PROBS) to
     ``counts[r]`` and the exception kind to ``kinds[r]``: NEEDS_ROWS when every given row was used and
     the window could go on (the caller supplies more rows and codes the window again). With a
@@ -252,7 +253,7 @@ def encode_window_batch(
         finished = np.zeros(max_symbols, dtype=np.int64)
         states = np.zeros((max_symbols + 1, 4), dtype=np.int64)
         symbols = x[starts[r] : starts[r] + avail]
-        rows = probs[r, first_row[r] : first_row[r] + avail]
+        rows = probs[which[r], first_row[r] : first_row[r] + avail]
         count, kind, greedy = encode_window(
             symbols, rows, precision, window_bits, max_symbols, delay, out, finished, states
         )

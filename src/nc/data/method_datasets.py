@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from nc.data.dataset import PAD_ID, TokenDataset, TokenRows, row_chunks, token_dtype
 from nc.data.shards import ExampleSplit
@@ -77,50 +78,90 @@ def tokenize_examples(
     for StaticAC, None for GZip); ``sentencepiece`` the trained tokenizer for SentencePiece; ``encoder``
     (``nc.coding.make_encoder``) a coder kept across calls.
     """
-    meta: dict[str, Any] = {"method": method.label}
-    if method.kind == "Bytes":
-        rows = [bytes_tokens(e, seq_len) for e in examples]
-        return MethodTokens(
-            pack_rows(rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE, seq_len=seq_len, meta=meta), None
-        )
-    if method.kind == "SentencePiece":
-        if sentencepiece is None:
-            raise ValueError("SentencePiece needs a trained tokenizer (sentencepiece=...)")
-        pairs = [sentencepiece.encode(e, seq_len) for e in examples]
-        return MethodTokens(
-            pack_rows(
-                [p[0] for p in pairs],
-                [p[1] for p in pairs],
-                vocab_size=sentencepiece.vocab_size,
-                seq_len=seq_len,
-                meta=meta,
-            ),
-            None,
-        )
-    from nc.coding import encode_examples  # numba's import costs seconds; Bytes / SentencePiece jobs skip it
+    bar = tqdm(total=len(examples), desc=f"tokenize {method.label}", disable=not progress, unit="ex")
+    chunks = tokenize_chunks(
+        [examples],
+        method,
+        seq_len=seq_len,
+        source=source,
+        sentencepiece=sentencepiece,
+        precision=precision,
+        batch_size=batch_size,
+        on_done=bar.update,
+        encoder=encoder,
+    )
+    (tokens,) = list(chunks)
+    bar.close()
+    return tokens
 
-    encoded = encode_examples(
-        examples,
+
+def tokenize_chunks(
+    chunks: Iterable[Sequence[bytes]],
+    method: MethodSpec,
+    *,
+    seq_len: int,
+    source=None,
+    sentencepiece: SentencePieceTokenizer | None = None,
+    precision: int = 14,
+    batch_size: int = 64,
+    on_done: Callable[[int], object] | None = None,
+    encoder=None,
+) -> Iterator[MethodTokens]:
+    """``tokenize_examples`` of each chunk of a stream, in order; bitstream methods code the stream without
+    a break between chunks (``nc.coding.encode_example_chunks``). ``on_done(n)``: n more examples are done."""
+    meta: dict[str, Any] = {"method": method.label}
+    if method.kind in ("Bytes", "SentencePiece"):
+        for examples in chunks:
+            yield _tokenized(examples, method, seq_len, sentencepiece, meta)
+            on_done and on_done(len(examples))
+        return
+    from nc.coding import encode_example_chunks  # numba's import costs seconds; Bytes / SentencePiece jobs skip it
+
+    for encoded in encode_example_chunks(
+        chunks,
         method,
         source,
         precision=precision,
         max_tokens=seq_len,
         batch_size=batch_size,
-        progress=progress,
+        on_done=on_done,
         encoder=encoder,
+    ):
+        coded = dict(meta, side_info_bits=int(sum(e.side_info_bits for e in encoded)))
+        if method.kind == "EqualInfoAC":
+            coded["windows"] = int(sum(0 if e.window_starts is None else len(e.window_starts) for e in encoded))
+            coded["rule_exceptions"] = int(sum(e.rule_exceptions for e in encoded))
+        dataset = pack_rows(
+            [e.tokens for e in encoded],
+            [e.num_bytes for e in encoded],
+            vocab_size=method.fixed_vocab_size,
+            seq_len=seq_len,
+            meta=coded,
+        )
+        yield MethodTokens(dataset, encoded)
+
+
+def _tokenized(
+    examples: Sequence[bytes],
+    method: MethodSpec,
+    seq_len: int,
+    sentencepiece: SentencePieceTokenizer | None,
+    meta: dict[str, Any],
+) -> MethodTokens:
+    """Bytes or SentencePiece tokens of ``examples``, trimmed to ``seq_len``."""
+    if method.kind == "Bytes":
+        rows = [bytes_tokens(e, seq_len) for e in examples]
+        return MethodTokens(
+            pack_rows(rows, [len(r) for r in rows], vocab_size=BYTES_VOCAB_SIZE, seq_len=seq_len, meta=meta), None
+        )
+    if sentencepiece is None:
+        raise ValueError("SentencePiece needs a trained tokenizer (sentencepiece=...)")
+    pairs = [sentencepiece.encode(e, seq_len) for e in examples]
+    rows = [p[0] for p in pairs]
+    return MethodTokens(
+        pack_rows(rows, [p[1] for p in pairs], vocab_size=sentencepiece.vocab_size, seq_len=seq_len, meta=meta),
+        None,
     )
-    meta["side_info_bits"] = int(sum(e.side_info_bits for e in encoded))
-    if method.kind == "EqualInfoAC":
-        meta["windows"] = int(sum(0 if e.window_starts is None else len(e.window_starts) for e in encoded))
-        meta["rule_exceptions"] = int(sum(e.rule_exceptions for e in encoded))
-    dataset = pack_rows(
-        [e.tokens for e in encoded],
-        [e.num_bytes for e in encoded],
-        vocab_size=method.fixed_vocab_size,
-        seq_len=seq_len,
-        meta=meta,
-    )
-    return MethodTokens(dataset, encoded)
 
 
 def decoded_prefixes(

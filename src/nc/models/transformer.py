@@ -38,22 +38,39 @@ def _dense(features: int, name: str, dtype: Any) -> nn.Dense:
 
 
 class CausalSelfAttention(nn.Module):
+    """Causal multi-head self-attention with a relative position bias.
+
+    With ``past`` (keys and values [B, T0, H, D] of the positions before ``x``), ``x`` holds positions
+    T0..T0+t-1 of the same context and attends to the past and to itself: the same function of the
+    context as one call over all T0+t positions, evaluated for the new positions only. ``return_kv``
+    also returns the keys and values of every position so far (the next call's ``past``).
+    """
+
     size: ModelSize
     dtype: Any = jnp.float32
 
     @nn.compact
-    def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
+    def __call__(self, x: jnp.ndarray, past: tuple | None = None, return_kv: bool = False) -> Any:
         b, t, _ = x.shape
         heads, head_dim = self.size.num_heads, self.size.head_dim
         inner = heads * head_dim
         q, k, v = (_dense(inner, n, self.dtype)(x).reshape(b, t, heads, head_dim) for n in ("query", "key", "value"))
+        offset = 0
+        if past is not None:
+            offset = past[0].shape[1]
+            k, v = jnp.concatenate([past[0], k], axis=1), jnp.concatenate([past[1], v], axis=1)
+        total = offset + t
         logits = jnp.einsum("bqhd,bkhd->bhqk", q, k).astype(jnp.float32) / np.sqrt(head_dim)
-        logits = logits + RelativePositionBias(heads, name="relative_bias")(t)
-        causal = np.tril(np.ones((t, t), dtype=bool))
-        logits = jnp.where(causal[None, None], logits, _NEG_INF)
+        bias = RelativePositionBias(heads, name="relative_bias")(total)
+        causal = np.tril(np.ones((total, total), dtype=bool))
+        if offset:  # the new positions' rows only
+            bias, causal = bias[:, :, offset:], causal[offset:]
+        logits = jnp.where(causal[None, None], logits + bias, _NEG_INF)
         weights = jax.nn.softmax(logits, axis=-1).astype(self.dtype)
-        out = jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(b, t, inner)
-        return _dense(self.size.embed_dim, "out", self.dtype)(out)
+        out = _dense(self.size.embed_dim, "out", self.dtype)(
+            jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(b, t, inner)
+        )
+        return (out, (k, v)) if return_kv else out
 
 
 class GatedReluMlp(nn.Module):
@@ -72,10 +89,15 @@ class DecoderBlock(nn.Module):
     dtype: Any = jnp.float32
 
     @nn.compact
-    def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
+    def __call__(self, x: jnp.ndarray, past: tuple | None = None, return_kv: bool = False) -> Any:
         norm = lambda name: nn.RMSNorm(epsilon=1e-6, dtype=self.dtype, param_dtype=jnp.float32, name=name)
-        x = x + CausalSelfAttention(self.size, self.dtype, name="attention")(norm("pre_attention_norm")(x))
-        return x + GatedReluMlp(self.size, self.dtype, name="mlp")(norm("pre_mlp_norm")(x))
+        attention = CausalSelfAttention(self.size, self.dtype, name="attention")(
+            norm("pre_attention_norm")(x), past, return_kv
+        )
+        attended, kv = attention if return_kv else (attention, None)
+        x = x + attended
+        x = x + GatedReluMlp(self.size, self.dtype, name="mlp")(norm("pre_mlp_norm")(x))
+        return (x, kv) if return_kv else x
 
 
 class DecoderLM(nn.Module):
@@ -91,10 +113,19 @@ class DecoderLM(nn.Module):
     remat: bool = False
 
     @nn.compact
-    def __call__(self, tokens: jnp.ndarray, project: bool = True) -> jnp.ndarray:
+    def __call__(
+        self, tokens: jnp.ndarray, project: bool = True, past: list | None = None, return_kv: bool = False
+    ) -> Any:
         """Logits [B, T, vocab_size]; with ``project=False`` the final-norm hidden states [B, T, d]
-        (training multiplies them by ``params['output_proj']['kernel']`` itself, see nc.train.losses)."""
+        (training multiplies them by ``params['output_proj']['kernel']`` itself, see nc.train.losses).
+
+        Incremental evaluation (M1's context extensions, ``nc.models.m1``): ``past`` holds each layer's keys
+        and values [B, T0, H, D] of positions 0..T0-1 of ``tokens`` [B, T]; the logits are then those of
+        positions T0..T-1 only. ``return_kv``: also return every layer's keys and values of positions 0..T-1.
+        """
         inputs = shift_right(tokens, bos_id=self.vocab_size)
+        if past is not None:
+            inputs = inputs[:, past[0][0].shape[1] :]
         embed = nn.Embed(
             self.vocab_size + 1,
             self.size.embed_dim,
@@ -103,13 +134,19 @@ class DecoderLM(nn.Module):
             name="token_embed",
         )
         x = embed(inputs).astype(self.dtype)
-        block = nn.remat(DecoderBlock) if self.remat else DecoderBlock
+        incremental = past is not None or return_kv
+        block = nn.remat(DecoderBlock) if self.remat and not incremental else DecoderBlock
+        kvs = []
         for i in range(self.size.num_layers):
-            x = block(self.size, self.dtype, name=f"layer_{i}")(x)
+            layer = block(self.size, self.dtype, name=f"layer_{i}")
+            if incremental:
+                x, kv = layer(x, None if past is None else past[i], True)
+                kvs.append(kv)
+            else:
+                x = layer(x)
         x = nn.RMSNorm(epsilon=1e-6, dtype=self.dtype, param_dtype=jnp.float32, name="final_norm")(x)
-        if not project:
-            return x
-        return _dense(self.vocab_size, "output_proj", self.dtype)(x)
+        out = x if not project else _dense(self.vocab_size, "output_proj", self.dtype)(x)
+        return (out, kvs) if return_kv else out
 
 
 def build_model(size: ModelSize, vocab_size: int, dtype: Any = jnp.float32, remat: bool = False) -> DecoderLM:

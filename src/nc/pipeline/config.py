@@ -121,6 +121,13 @@ def check_config(config: Mapping[str, Any]) -> None:
             f"resources.train_m2 ({size})", rule_resources(config, "train_m2", size), config["m2"]["batch_size"]
         )
     _check_processes("resources.train_m1", rule_resources(config, "train_m1"), config["m1"]["batch_size"])
+    if config["m2"]["runs_per_job"] > 1:
+        for size in config["m2"]["sizes"]:
+            if rule_resources(config, "train_m2", size)["tasks"] > 1:
+                raise ValueError(
+                    f"m2.runs_per_job: a job of several runs trains them in one process, but "
+                    f"resources.train_m2 ({size}) asks for {rule_resources(config, 'train_m2', size)['tasks']} tasks"
+                )
     _check_spelling(config)
 
 
@@ -174,6 +181,41 @@ def study_runs(config: Mapping[str, Any]) -> list[Run]:
             slug = parse_method(label).slug
             runs.update(Run(slug, size, v, seed) for size in sizes for v in variants for seed in study["seeds"])
     return sorted(runs)
+
+
+@dataclass(frozen=True)
+class RunBundle:
+    """M2 runs one job trains one after another, in one process (``m2.runs_per_job``)."""
+
+    name: str
+    size: str
+    runs: tuple[Run, ...]
+
+
+def run_bundles(config: Mapping[str, Any]) -> list[RunBundle]:
+    """The M2 runs in jobs of at most ``m2.runs_per_job`` (none when it is 1: a job per run).
+
+    A job's runs share a model size, variant and vocabulary, so the process traces and compiles its
+    training and evaluation programs once; runs of one key are spread evenly over its jobs.
+    """
+    per_job = config["m2"]["runs_per_job"]
+    if per_job <= 1:
+        return []
+    keys: dict[tuple[str, str, int], list[Run]] = {}
+    for run in study_runs(config):
+        keys.setdefault((run.size, run.variant, _vocab_size(config, run.slug)), []).append(run)
+    bundles = []
+    for (size, variant, vocab_size), runs in sorted(keys.items()):
+        jobs = -(-len(runs) // per_job)
+        for k in range(jobs):
+            name = f"{size}_{variant}_v{vocab_size}_{k}".replace("-", "_")
+            bundles.append(RunBundle(name, size, tuple(runs[k::jobs])))
+    return bundles
+
+
+def _vocab_size(config: Mapping[str, Any], slug: str) -> int:
+    method = parse_method(slug)
+    return config["sentencepiece"]["vocab_size"] if method.kind == "SentencePiece" else method.fixed_vocab_size
 
 
 def compressed_slugs(config: Mapping[str, Any]) -> list[str]:

@@ -28,7 +28,7 @@ from nc.data.method_datasets import (
     seq2seq_chunk_ranges,
     seq2seq_datasets,
     seq2seq_inputs,
-    tokenize_examples,
+    tokenize_chunks,
     truncate_dataset,
 )
 from nc.data.shards import ExampleSplit
@@ -320,26 +320,34 @@ def compress_shard(
         _shard_dir(out_marker), stop - start, seq_len=seq_len, vocab_size=vocab_size, meta=meta
     ) as writer:
         bar = tqdm(total=stop - start, desc=f"{method.label} {split} {shard}", unit="ex", disable=not progress)
-        for first, part in examples.chunks(start, stop, coding.chunk_examples):
-            result = tokenize_examples(
-                part,
-                method,
-                seq_len=seq_len,
-                source=source,
-                sentencepiece=tokenizer,
-                precision=precision,
-                encoder=encoder,
-            )
+        firsts: list[int] = []
+
+        def parts():
+            for first, part in examples.chunks(start, stop, coding.chunk_examples):
+                firsts.append(first)
+                yield part
+
+        chunks = tokenize_chunks(
+            parts(),
+            method,
+            seq_len=seq_len,
+            source=source,
+            sentencepiece=tokenizer,
+            precision=precision,
+            on_done=bar.update,
+            encoder=encoder,
+        )
+        for k, result in enumerate(chunks):
+            first, count = firsts[k], len(result.dataset)
             writer.write(first - start, result.dataset)
             side_info_bits += int(result.dataset.meta.get("side_info_bits", 0))
             for key in rule_windows:
                 rule_windows[key] += int(result.dataset.meta.get(key, 0))
-            wanted = max(0, min(len(part), start + checked - first))
-            check_examples += part[:wanted]
+            wanted = max(0, min(count, start + checked - first))
+            check_examples += examples.read(first, first + wanted)
             check_rows.append(result.dataset.rows(np.arange(wanted)))
             if result.encoded is not None:
                 check_encoded += result.encoded[:wanted]
-            bar.update(len(part))
         bar.close()
         exact = 0
         if checked:
@@ -589,6 +597,17 @@ def train_m2(
     result.update({"slug": method.slug, "variant": variant, "seed": int(seed), "task": valid.meta.get("task")})
     _write_run_eval(eval_path, result)
     return result
+
+
+def train_m2_runs(runs: Sequence[Mapping[str, Any]], *, m2: Mapping[str, Any], gpus: int = 0) -> None:
+    """``train_m2`` for each of ``runs`` (keyword arguments: manifests, run_dir, eval_path, size, variant,
+    seed), one after another in this process: runs of one shape reuse its compiled programs
+    (``nc.train.loop.training_programs``). A rerun of the job resumes each run from its checkpoints (a
+    finished run's last checkpoint is its end: only its evaluation is done again)."""
+    for i, run in enumerate(runs):
+        log.info("run %d/%d: %s", i + 1, len(runs), run["run_dir"])
+        keys = ("train_manifest", "valid_manifest", "run_dir", "eval_path", "size", "variant", "seed")
+        train_m2(**{key: run[key] for key in keys}, m2=m2, gpus=gpus)
 
 
 # ------------------------------------------------------------------------------------------- spelling

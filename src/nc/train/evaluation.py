@@ -17,6 +17,7 @@ over examples), so the analysis never reads a difference smaller than the sample
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 import jax
@@ -57,6 +58,7 @@ POSITION_SUMS = ("loss", "correct", "count")
 EXAMPLE_SUMS = ("loss_sq", "loss_count", "count_sq", "examples")
 
 
+@functools.lru_cache(maxsize=16)
 def make_eval_step(model: DecoderLM):
     """jit(params, tokens, mask) -> per-position sums over the batch (loss [T], correct [T], count [T])
     and per-example moments summed over the batch (sum L_i^2, L_i n_i, n_i^2, examples scored)."""

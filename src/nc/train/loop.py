@@ -24,6 +24,7 @@ every batch, all take part in checkpoints, and process 0 alone writes the config
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import signal
 import time
@@ -168,6 +169,22 @@ def _check_resumable(old: dict, new: dict, path: Path) -> None:
             )
 
 
+@functools.lru_cache(maxsize=16)
+def training_programs(model, lr_constant: float, warmup_steps: int, z_loss: float, layout: str, devices: tuple):
+    """(optimizer, state shardings, jitted train step, jitted init(seed)) of a model and its optimizer on
+    the process's mesh (``devices``: the ids the mesh spans, part of the cache key).
+
+    Built once per process and setting: runs trained one after another in one process (a job of several
+    M2 runs) reuse the traced and compiled programs instead of paying for them again.
+    """
+    mesh = data_mesh()
+    optimizer = make_optimizer(lr_constant, warmup_steps)
+    shardings = state_shardings(abstract_train_state(model, optimizer), mesh, layout)
+    train_step = make_train_step(model, optimizer, z_loss, shardings, replicated_sharding(mesh))
+    init = jax.jit(lambda seed: init_train_state(model, optimizer, seed), out_shardings=shardings)
+    return optimizer, shardings, train_step, init
+
+
 def make_train_step(model, optimizer: optax.GradientTransformation, z_loss: float, state_sharding, stats_sharding):
     """jit(state, tokens, mask) -> (new state, metrics); state laid out by ``state_sharding`` (a sharding or a
     pytree of them), batch sharded on 'data', metrics on ``stats_sharding``."""
@@ -225,9 +242,10 @@ def train_lm(
         write_json(run_dir / "config.json", config)
 
     model = build_model(size, train.vocab_size, resolve_dtype(cfg.dtype), remat=cfg.remat)
-    optimizer = make_optimizer(cfg.lr_constant, cfg.warmup_steps)
-    shardings = state_shardings(abstract_train_state(model, optimizer), mesh, cfg.layout)
-    train_step = make_train_step(model, optimizer, cfg.z_loss, shardings, replicated_sharding(mesh))
+    devices = tuple(int(d.id) for d in mesh.devices.flat)
+    optimizer, shardings, train_step, init = training_programs(
+        model, cfg.lr_constant, cfg.warmup_steps, cfg.z_loss, cfg.layout, devices
+    )
     eval_step = make_eval_step(model)
     metrics_log = CsvLog(run_dir / HISTORY_DIR / "metrics.csv", METRIC_COLUMNS)
     eval_columns = EVAL_COLUMNS + [f"{POSITION_ACCURACY_PREFIX}{i + 1}" for i in range(window_tokens or 0)]
@@ -238,7 +256,7 @@ def train_lm(
         if start:
             state = ckpt.restore(start, abstract_train_state(model, optimizer, shardings))
         else:
-            state = jax.jit(lambda: init_train_state(model, optimizer, cfg.seed), out_shardings=shardings)()
+            state = init(np.int32(cfg.seed))
         metrics_log.resume(start)
         evals_log.resume(start)
         log.info(
