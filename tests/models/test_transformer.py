@@ -3,7 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nc.models.relative_bias import causal_relative_buckets
+from nc.models import relative_bias
+from nc.models.relative_bias import RelativePositionBias, causal_relative_buckets
 from nc.models.sizes import MODEL_SIZES, PAPER_M2_SIZES, model_size
 from nc.models.transformer import build_model, count_params, init_params, param_shapes
 
@@ -49,6 +50,19 @@ def test_relative_buckets_causal_t5_layout():
     assert distance_row[32] == 21 and distance_row[112] == 30 and np.all(distance_row[113:] == 31)
     assert buckets.max() == 31 and buckets.min() == 0
     assert np.all(buckets[np.triu_indices(300, 1)] == 0)  # future keys (masked) share bucket 0
+
+
+def test_relative_bias_one_hot_equals_gather(monkeypatch):
+    module = RelativePositionBias(num_heads=3)
+    params = module.init(jax.random.PRNGKey(0), 40)
+    one_hot = np.asarray(module.apply(params, 40))
+    monkeypatch.setattr(relative_bias, "ONE_HOT_MAX_ENTRIES", 0)  # force the gather path
+    gathered = np.asarray(module.apply(params, 40))
+    buckets = causal_relative_buckets(40)
+    table = np.asarray(params["params"]["rel_embedding"])
+    assert one_hot.shape == (1, 3, 40, 40)
+    np.testing.assert_array_equal(one_hot, gathered)
+    np.testing.assert_array_equal(one_hot[0], np.transpose(table[buckets], (2, 0, 1)))
 
 
 def test_logits_are_causal_and_position_zero_sees_only_bos():

@@ -16,6 +16,9 @@ import numpy as np
 
 NUM_BUCKETS = 32
 MAX_DISTANCE = 128
+# Above this many one-hot entries (32 MiB of float32) the bias is gathered instead: the one-hot
+# constant would cost more device memory than the faster gradient saves.
+ONE_HOT_MAX_ENTRIES = 1 << 23
 
 
 @functools.lru_cache(maxsize=32)
@@ -40,6 +43,15 @@ def causal_relative_buckets(
     return buckets
 
 
+@functools.lru_cache(maxsize=32)
+def bucket_one_hot(length: int, num_buckets: int = NUM_BUCKETS, max_distance: int = MAX_DISTANCE) -> np.ndarray:
+    """float32 [length, length, num_buckets]: one-hot of ``causal_relative_buckets``."""
+    buckets = causal_relative_buckets(length, num_buckets, max_distance)
+    one_hot = (buckets[..., None] == np.arange(num_buckets)).astype(np.float32)
+    one_hot.setflags(write=False)
+    return one_hot
+
+
 class RelativePositionBias(nn.Module):
     """Learned bias [1, heads, T, T] for causal self-attention over T positions."""
 
@@ -54,6 +66,12 @@ class RelativePositionBias(nn.Module):
             nn.initializers.variance_scaling(1.0, "fan_avg", "uniform"),
             (self.num_buckets, self.num_heads),
         )
-        buckets = causal_relative_buckets(length, self.num_buckets, self.max_distance)
-        bias = jnp.take(table, jnp.asarray(buckets), axis=0)  # [T, T, H]
-        return jnp.transpose(bias, (2, 0, 1))[None]
+        if length * length * self.num_buckets > ONE_HOT_MAX_ENTRIES:
+            buckets = causal_relative_buckets(length, self.num_buckets, self.max_distance)
+            gathered = jnp.take(table, jnp.asarray(buckets), axis=0)  # [T, T, H]
+            return jnp.transpose(gathered, (2, 0, 1))[None]
+        # One-hot rows times the table: the same values as a gather (each a single exact product), and a
+        # gradient that is a matrix product rather than a T x T scatter-add, which XLA-CPU runs slowly.
+        one_hot = bucket_one_hot(length, self.num_buckets, self.max_distance)
+        bias = jnp.einsum("qkb,bh->hqk", jnp.asarray(one_hot), table)  # [H, T, T]
+        return bias[None]
