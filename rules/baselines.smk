@@ -8,7 +8,7 @@ rule train_sentencepiece:
     output:
         model=f"{R}/sentencepiece/spm.model",
     params:
-        sentencepiece=config["sentencepiece"],
+        sentencepiece=SENTENCEPIECE,
     threads: threads_of("train_sentencepiece")
     resources:
         **resources_of("train_sentencepiece"),

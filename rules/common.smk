@@ -1,6 +1,6 @@
 # Configuration loading and validation, wildcard constraints, and the study matrix.
 from nc.data.spelling import SCHEMES
-from nc.sections import CodingConfig
+from nc.sections import CodingConfig, SentencePieceConfig
 from nc.pipeline.config import (
     CORPUS_SPLIT_OF,
     SPLITS,
@@ -22,6 +22,7 @@ config.update(_merged)
 
 # Typed sections, built once from the validated config; rules pass them to their steps.
 CODING = CodingConfig.from_config(config["coding"])
+SENTENCEPIECE = SentencePieceConfig.from_config(config["sentencepiece"])
 
 RESULTS = config.get("results", f"results/{config['scale']}")
 R = RESULTS
@@ -127,7 +128,7 @@ def run_datasets(slug, variant):
 def sentencepiece_inputs(wildcards):
     # A pre-trained model is a parameter, not an input: the DAG builds (and dry-runs) on machines without
     # the file; the job checks it and names it if it is missing.
-    return {} if config["sentencepiece"].get("model_file") else {"train": f"{R}/data/m2_train/manifest.json"}
+    return {} if SENTENCEPIECE.model_file else {"train": f"{R}/data/m2_train/manifest.json"}
 
 
 def spelling_inputs(wildcards):

@@ -1,33 +1,46 @@
 """Typed config sections agree with the JSON schema that validates the config."""
 
 import dataclasses
+import inspect
 import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from nc.sections import CodingConfig
+from nc.data.tokenizers import train_sentencepiece
+from nc.sections import CodingConfig, SentencePieceConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "config" / "schema" / "config.schema.json").read_text())
 
 
-def test_coding_config_has_the_schema_keys_and_requires_what_it_requires():
-    section = SCHEMA["properties"]["coding"]
-    fields = {f.name: f for f in dataclasses.fields(CodingConfig)}
+@pytest.mark.parametrize("name, cls", [("coding", CodingConfig), ("sentencepiece", SentencePieceConfig)])
+def test_section_has_the_schema_keys_and_requires_what_it_requires(name, cls):
+    section = SCHEMA["properties"][name]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     assert set(fields) == set(section["properties"])
     required = {n for n, f in fields.items() if f.default is dataclasses.MISSING}
     assert required == set(section["required"])
 
 
 @pytest.mark.parametrize("scale", ["smoke", "tiny", "paper"])
-def test_every_scale_s_coding_section_builds(scale):
-    section = yaml.safe_load((ROOT / "config" / "scales" / f"{scale}.yaml").read_text())["coding"]
-    coding = CodingConfig.from_config(section)
-    assert coding.precision == section["precision"] and coding.m1_call_mb == section["m1_call_mb"]
+def test_every_scale_s_sections_build(scale):
+    config = yaml.safe_load((ROOT / "config" / "scales" / f"{scale}.yaml").read_text())
+    coding = CodingConfig.from_config(config["coding"])
+    assert coding.precision == config["coding"]["precision"] and coding.m1_call_mb == config["coding"]["m1_call_mb"]
+    sentencepiece = SentencePieceConfig.from_config(config["sentencepiece"])
+    assert sentencepiece.vocab_size == config["sentencepiece"]["vocab_size"]
+    assert sentencepiece.model_file == config["sentencepiece"].get("model_file")
+
+
+def test_sentencepiece_trainer_defaults_are_the_section_s():
+    signature = inspect.signature(train_sentencepiece)
+    defaults = SentencePieceConfig(vocab_size=300)
+    assert signature.parameters["max_sentences"].default == defaults.max_sentences
+    assert signature.parameters["seed"].default == defaults.seed
 
 
 def test_unknown_coding_key_is_named():
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['precison'\]"):
+    with pytest.raises(ValueError, match=r"coding: unknown key\(s\) \['precison'\]"):
         CodingConfig.from_config({"precison": 14, "m1_call_mb": 1, "m1_max_rows": 1, "m1_length_step": 1})

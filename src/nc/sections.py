@@ -2,14 +2,26 @@
 (``config/schema/config.schema.json``; tests/test_sections.py checks each against the schema).
 
 ``CodingConfig``: how every dataset is coded, and so how anything that codes text again (the token
-analyses, decoding checks) must code it to get the same tokens."""
+analyses, decoding checks) must code it to get the same tokens. ``SentencePieceConfig``: the
+SentencePiece baseline's vocabulary, trained or given."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+SectionT = TypeVar("SectionT")
+
+
+def section_from_config(cls: type[SectionT], name: str, section: Mapping[str, Any]) -> SectionT:
+    """``cls`` built from the config section ``name`` (unknown keys are an error naming them)."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(section) - names)
+    if unknown:
+        raise ValueError(f"{name}: unknown key(s) {unknown}; expected some of {sorted(names)}")
+    return cls(**section)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,8 +43,21 @@ class CodingConfig:
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> CodingConfig:
         """The section of a validated config (unknown keys are an error naming them)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(section) - names)
-        if unknown:
-            raise ValueError(f"coding: unknown key(s) {unknown}; expected some of {sorted(names)}")
-        return cls(**section)
+        return section_from_config(cls, "coding", section)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentencePieceConfig:
+    """vocab_size: pieces of the trained model (a given one is checked against it); model_file: a
+    pre-trained model used instead of training (the paper: T5's cc_all.32000), None to train one;
+    max_sentences: training sentences read from the start of the shuffled m2_train; seed: the trainer's."""
+
+    vocab_size: int
+    model_file: str | None = None
+    max_sentences: int = 2_000_000
+    seed: int = 0
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> SentencePieceConfig:
+        """The section of a validated config (unknown keys are an error naming them)."""
+        return section_from_config(cls, "sentencepiece", section)

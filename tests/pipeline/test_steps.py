@@ -11,6 +11,7 @@ from nc.data.examples import END_OF_DOCUMENT
 from nc.data.readers import iter_documents
 from nc.data.shards import ExampleSplit
 from nc.methods import parse_method
+from nc.pipeline import steps
 from nc.pipeline.config import CORPUS_SPLIT_OF
 from nc.pipeline.steps import (
     byte_unigram,
@@ -23,7 +24,7 @@ from nc.pipeline.steps import (
     train_sentencepiece_model,
     window_tokens,
 )
-from nc.sections import CodingConfig
+from nc.sections import CodingConfig, SentencePieceConfig
 
 DATA = {
     "corpus": "embedded",
@@ -154,6 +155,16 @@ def test_static_ac_reads_the_unigram_counted_once(splits, tmp_path):
     assert meta["decode_check_examples"] == 2 and meta["decode_check_exact"] == 2
 
 
+def test_a_shard_that_does_not_decode_back_fails_and_writes_nothing(splits, tmp_path, monkeypatch):
+    def corrupted(*args, **kwargs):
+        return [b"not the text"] * len(args[3])
+
+    monkeypatch.setattr(steps, "decoded_prefixes", corrupted)
+    with pytest.raises(RuntimeError, match=r"Bytes valid shard 0: 2 of 2 checked examples do not decode back"):
+        compress_split(splits, tmp_path, "bytes", "valid", 1)
+    assert not (tmp_path / "shards" / "valid").exists() or not any((tmp_path / "shards" / "valid").rglob("*.npy"))
+
+
 def test_window_tokens():
     assert window_tokens(parse_method("EqualInfoAC[b=64;v=256]")) == 8
     assert window_tokens(parse_method("EqualInfoAC[b=16;v=65k]")) == 1
@@ -172,24 +183,28 @@ needs_t5_vocab = pytest.mark.skipif(
 
 def test_a_pretrained_sentencepiece_model_is_checked_and_used(splits, tmp_path):
     trained = tmp_path / "trained.model"
-    train_sentencepiece_model(splits["m2_train"], trained, {"vocab_size": 400, "max_sentences": 1000})
+    train_sentencepiece_model(splits["m2_train"], trained, SentencePieceConfig(vocab_size=400, max_sentences=1000))
     used = tmp_path / "out" / "spm.model"
-    train_sentencepiece_model(None, used, {"vocab_size": 400, "model_file": str(trained)})
+    train_sentencepiece_model(None, used, SentencePieceConfig(vocab_size=400, model_file=str(trained)))
     assert used.read_bytes() == trained.read_bytes()
     with pytest.raises(ValueError, match=r"has 400 pieces, but sentencepiece.vocab_size is 500"):
-        train_sentencepiece_model(None, tmp_path / "x.model", {"vocab_size": 500, "model_file": str(trained)})
+        train_sentencepiece_model(
+            None, tmp_path / "x.model", SentencePieceConfig(vocab_size=500, model_file=str(trained))
+        )
     bad = tmp_path / "bad.model"
     bad.write_bytes(b"not a model")
     with pytest.raises(ValueError, match="bad.model: not a loadable SentencePiece model"):
-        train_sentencepiece_model(None, tmp_path / "y.model", {"vocab_size": 400, "model_file": str(bad)})
+        train_sentencepiece_model(None, tmp_path / "y.model", SentencePieceConfig(vocab_size=400, model_file=str(bad)))
     with pytest.raises(ValueError, match="missing.model"):
         train_sentencepiece_model(
-            None, tmp_path / "z.model", {"vocab_size": 400, "model_file": str(tmp_path / "missing.model")}
+            None, tmp_path / "z.model", SentencePieceConfig(vocab_size=400, model_file=str(tmp_path / "missing.model"))
         )
     assert not (tmp_path / "x.model").exists() and not (tmp_path / "y.model").exists()
 
 
 @needs_t5_vocab
 def test_t5_vocabulary_is_accepted_with_the_paper_config_size(tmp_path):
-    train_sentencepiece_model(None, tmp_path / "spm.model", {"vocab_size": 32101, "model_file": str(T5_VOCAB)})
+    train_sentencepiece_model(
+        None, tmp_path / "spm.model", SentencePieceConfig(vocab_size=32101, model_file=str(T5_VOCAB))
+    )
     assert (tmp_path / "spm.model").read_bytes() == T5_VOCAB.read_bytes()

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from nc.analysis.token_text import save_figure
+from nc.coding import encode_examples, tokens_to_bits
+from nc.data.shards import ExampleSplit
+from nc.methods import parse_method
 from nc.sections import CodingConfig
+from nc.train.run import load_coding_source
 
 # Colours of Figure 9: first token, second token, both.
 ROLE_COLOURS = {"first": "#1f77b4", "second": "#d62728", "both": "#9467bd", "other": "#7f7f7f"}
@@ -212,11 +217,6 @@ def run_alignment_figure(
 ) -> float:
     """Figure 9 for the first validation example, coded as the datasets are (``coding``); returns the share
     of its drawn windows with a split byte."""
-    from nc.analysis.token_text import save_figure
-    from nc.coding import encode_examples, tokens_to_bits
-    from nc.data.shards import ExampleSplit
-    from nc.methods import parse_method
-    from nc.train.run import load_coding_source
 
     method = parse_method(method_label)
     examples = ExampleSplit(valid_path).read(0, 1)

@@ -18,7 +18,13 @@ import numba
 import numpy as np
 import pandas as pd
 
+from nc.analysis.token_text import save_figure, write_table
+from nc.coding import encode_examples
+from nc.data.shards import ExampleSplit
+from nc.data.tokenizers import SentencePieceTokenizer
+from nc.methods import parse_method
 from nc.sections import CodingConfig
+from nc.train.run import load_coding_source
 
 WORD_LIST = "prefix_words.txt"
 SUMMARY_COLUMNS = ["method", "sentences", "pairs", "mean", "median", "q05", "q95", "mean_tokens"]
@@ -210,20 +216,14 @@ def make_tokenisers(
     """Tokenisers by method label: SentencePiece from its model file; bitstream methods through
     ``nc.coding.encode_examples`` with M1, coded as the datasets are (``coding``; each sentence is its
     own example)."""
-    from nc.methods import parse_method
 
     out: dict[str, Tokeniser] = {}
     source = None
     for label in labels:
         method = parse_method(label)
         if method.kind == "SentencePiece":
-            from nc.data.tokenizers import SentencePieceTokenizer
-
             out[method.label] = _sentencepiece_tokeniser(SentencePieceTokenizer(sp_model))
         elif method.uses_m1:
-            from nc.coding import encode_examples
-            from nc.train.run import load_coding_source
-
             source = source or load_coding_source(m1_dir, coding)
             out[method.label] = _coder_tokeniser(encode_examples, method, source, coding.precision)
         else:
@@ -246,8 +246,6 @@ def run_stability_analysis(
     figure: str | Path,
 ) -> pd.DataFrame:
     """Figure 8 and its tables; returns the summary."""
-    from nc.analysis.token_text import save_figure, write_table
-    from nc.data.shards import ExampleSplit
 
     words = sample_prefix_words(load_prefix_words(), num_words, seed)
     sentences = validation_sentences(ExampleSplit(valid_path).examples(), num_sentences)

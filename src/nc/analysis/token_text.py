@@ -22,8 +22,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nc.analysis.figures import save_figure as save_pdf_and_png
+from nc.analysis.markdown import dataframe_to_markdown
+from nc.analysis.paper import paper_scalar
+from nc.coding import encode_examples
+from nc.data.shards import ExampleSplit
+from nc.data.tokenizers import SentencePieceTokenizer
 from nc.io import write_text
+from nc.methods import parse_method
 from nc.sections import CodingConfig
+from nc.train.run import load_coding_source
 
 # The passage of the paper's Table 7 (three occurrences of "elephants", two of "African").
 TABLE7_TEXT = (
@@ -101,7 +109,6 @@ class TokenAnalysisOptions:
 # ---------------------------------------------------------------- output helpers
 def write_table(table: pd.DataFrame, csv_path: str | Path, title: str) -> None:
     """Atomically write ``table`` as CSV and as a Markdown twin (same stem, ``.md``, ``# title`` heading)."""
-    from nc.analysis.markdown import dataframe_to_markdown
 
     csv_path = Path(csv_path)
     write_text(csv_path, table.to_csv(index=False))
@@ -110,7 +117,6 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, title: str) -> None:
 
 def save_figure(fig, stem: str | Path) -> None:
     """Atomically save a matplotlib figure as ``stem.pdf`` and ``stem.png``, then close it."""
-    from nc.analysis.figures import save_figure as save_pdf_and_png
 
     stem = Path(stem)
     save_pdf_and_png(fig, stem.with_name(f"{stem.name}.pdf"), stem.with_name(f"{stem.name}.png"))
@@ -227,7 +233,6 @@ def sample_window_texts(occurrences: pd.DataFrame, tokens: Sequence[int], sample
 # ---------------------------------------------------------------- Table 7
 def sentencepiece_pieces(sp_model_path: str | Path, text: str) -> list[tuple[int, str]]:
     """SentencePiece (id, piece text) pairs, with the word-boundary marker removed as the paper shows."""
-    from nc.data.tokenizers import SentencePieceTokenizer
 
     tokenizer = SentencePieceTokenizer(sp_model_path)
     ids, _ = tokenizer.encode(text.encode("utf-8"))
@@ -279,11 +284,6 @@ def run_token_text_tables(
 ) -> dict[str, float]:
     """Tables 7, 8, 14 and the repeated-token fractions (CSV) from M1 and the validation split, coded as the
     datasets are (``coding``)."""
-    from nc.analysis.paper import paper_scalar
-    from nc.coding import encode_examples
-    from nc.data.shards import ExampleSplit
-    from nc.methods import parse_method
-    from nc.train.run import load_coding_source
 
     source = load_coding_source(m1_dir, coding)
     v65k, v256 = parse_method("EqualInfoAC[b=16;v=65k]"), parse_method("EqualInfoAC[b=16;v=256]")

@@ -21,6 +21,7 @@ import numpy as np
 
 from nc.data.examples import END_OF_DOCUMENT, split_documents
 from nc.io import atomic_path
+from nc.sections import SentencePieceConfig
 
 BYTES_VOCAB_SIZE = 256
 PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
@@ -39,9 +40,9 @@ def train_sentencepiece(
     model_path: str | Path,
     vocab_size: int,
     *,
-    max_sentences: int = 2_000_000,
+    max_sentences: int = SentencePieceConfig.max_sentences,
     threads: int = 1,
-    seed: int = 0,
+    seed: int = SentencePieceConfig.seed,
 ) -> None:
     """Train a lossless unigram SentencePiece model on the documents of ``examples``; write it atomically.
 

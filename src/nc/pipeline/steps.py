@@ -48,7 +48,7 @@ from nc.records import (
     record_from_row,
     write_records,
 )
-from nc.sections import CodingConfig
+from nc.sections import CodingConfig, SentencePieceConfig
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def train_m1(
 
 # --------------------------------------------------------------------------------------- tokenisation
 def train_sentencepiece_model(
-    train_manifest: str | Path | None, model_path: str | Path, sentencepiece: Mapping[str, Any], threads: int = 1
+    train_manifest: str | Path | None, model_path: str | Path, sentencepiece: SentencePieceConfig, threads: int = 1
 ) -> None:
     """The SentencePiece baseline's unigram model, trained on the first ``max_sentences`` sentences of M2's
     training text: the split is shuffled, so its start is a uniform sample, and only that much is read.
@@ -197,15 +197,15 @@ def train_sentencepiece_model(
     With ``sentencepiece.model_file`` the given pre-trained model is used instead (the paper: T5's
     ``cc_all.32000``): it is loaded to check it, its size compared with ``vocab_size`` when that is set,
     and copied to ``model_path``."""
-    if sentencepiece.get("model_file"):
-        use_pretrained_sentencepiece(sentencepiece["model_file"], model_path, sentencepiece.get("vocab_size"))
+    if sentencepiece.model_file:
+        use_pretrained_sentencepiece(sentencepiece.model_file, model_path, sentencepiece.vocab_size)
         return
     train_sentencepiece(
         ExampleSplit(_given(train_manifest, "train_manifest", "to train a SentencePiece model")).examples(),
         model_path,
-        sentencepiece["vocab_size"],
-        max_sentences=sentencepiece.get("max_sentences", 2_000_000),
-        seed=sentencepiece.get("seed", 0),
+        sentencepiece.vocab_size,
+        max_sentences=sentencepiece.max_sentences,
+        seed=sentencepiece.seed,
         threads=threads,
     )
 
@@ -300,8 +300,9 @@ def compress_shard(
     """Tokenise examples ``shard`` of ``num_shards`` of a split with method ``slug``, trimmed to ``seq_len``.
 
     Examples stream through in chunks of ``coding.chunk_examples``; tokens go to disk as they are made.
-    Validation shards also decode their first ``coding.decode_check_examples`` examples back and count
-    exact round trips (meta ``decode_check_examples`` / ``decode_check_exact``). Returns the shard's meta.
+    Validation shards also decode their first ``coding.decode_check_examples`` examples back: one that
+    does not give back its text fails the job and nothing is written (meta ``decode_check_examples`` /
+    ``decode_check_exact`` record the check). Returns the shard's meta.
     """
     method = parse_method(slug)
     examples = ExampleSplit(split_manifest)
@@ -365,7 +366,13 @@ def compress_shard(
                 precision=precision,
                 batch_size=checked,
             )
-            exact = sum(text == check_examples[i][: rows.num_bytes[i]] for i, text in enumerate(decoded))
+            wrong = [i for i, text in enumerate(decoded) if text != check_examples[i][: rows.num_bytes[i]]]
+            if wrong:
+                raise RuntimeError(
+                    f"{method.label} {split} shard {shard}: {len(wrong)} of {checked} checked examples do not "
+                    f"decode back to their text (first: example {start + wrong[0]}); the shard is not written"
+                )
+            exact = checked
         writer.meta.update(
             {"side_info_bits": side_info_bits, "decode_check_examples": int(checked), "decode_check_exact": int(exact)}
         )
