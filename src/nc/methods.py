@@ -162,6 +162,37 @@ class MethodSpec:
         return self.label
 
 
+# Token widths of the paper's two vocabularies.
+V256_BITS, V65K_BITS = 8, 16
+
+# The paper's methods built from their fields: code that selects runs or rows (the analysis) names methods
+# with these, and compares MethodSpecs or their ``paper_label``s, never hand-written labels.
+BYTES = MethodSpec("Bytes")
+SENTENCEPIECE = MethodSpec("SentencePiece", token_bits=None)
+
+
+def ac(token_bits: int = V256_BITS) -> MethodSpec:
+    """``AC[v=2**token_bits]``."""
+    return MethodSpec("AC", token_bits)
+
+
+def static_ac(token_bits: int = V256_BITS) -> MethodSpec:
+    """``StaticAC[v=2**token_bits]``."""
+    return MethodSpec("StaticAC", token_bits)
+
+
+def gzip(token_bits: int = V256_BITS, *, header: bool = True) -> MethodSpec:
+    """``GZip[v=2**token_bits]`` (``;noheader`` without the zlib header and footer)."""
+    return MethodSpec("GZip", token_bits, gzip_header=header)
+
+
+def equal_info(
+    window_bits: int = 16, token_bits: int = V256_BITS, *, delay: bool = False, m1_reset: int = 1
+) -> MethodSpec:
+    """``EqualInfoAC[b=window_bits;v=2**token_bits]`` and its variants."""
+    return MethodSpec("EqualInfoAC", token_bits, window_bits, delay=delay, m1_reset=m1_reset)
+
+
 def _vocab_text(token_bits: int | None) -> str:
     if token_bits is None:
         raise ValueError("no vocabulary for this method")

@@ -19,7 +19,7 @@ import numpy as np
 from nc.analysis.token_text import save_figure
 from nc.coding import encode_examples, tokens_to_bits
 from nc.data.shards import ExampleSplit
-from nc.methods import parse_method
+from nc.methods import equal_info, parse_method
 from nc.sections import CodingConfig
 from nc.train.run import load_coding_source
 
@@ -213,7 +213,7 @@ def run_alignment_figure(
     num_windows: int,
     figure: str | Path,
     coding: CodingConfig,
-    method_label: str = "EqualInfoAC[b=16;v=256]",
+    method_label: str = equal_info(16).label,
 ) -> float:
     """Figure 9 for the first validation example, coded as the datasets are (``coding``); returns the share
     of its drawn windows with a split byte."""

@@ -23,13 +23,28 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nc.data.spelling import SCHEMES
+from nc.methods import (
+    BYTES,
+    SENTENCEPIECE,
+    V65K_BITS,
+    V256_BITS,
+    MethodSpec,
+    ac,
+    equal_info,
+    gzip,
+    static_ac,
+)
 from nc.models.sizes import model_size
 
-from .tables import M1_PROXY_LABEL as M1_PROXY
+from .tables import M1_PROXY, comparison_name
 
 HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE = "holds", "does not hold", "inconclusive", "not testable"
 VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE)
-LEARNERS = ("Bytes", "SentencePiece")  # text tokenizers: an M2 that learns anything beats their unigrams
+LEARNERS = (BYTES, SENTENCEPIECE)  # text tokenizers: an M2 that learns anything beats their unigrams
+LEARNER_LABELS = {m.paper_label for m in LEARNERS}
+VOCABULARIES = (V256_BITS, V65K_BITS)
+EQ16, EQ16_65K = equal_info(16), equal_info(16, V65K_BITS)
 
 
 @dataclass
@@ -123,9 +138,10 @@ def verdict(outcome: bool | None, detail: str, undecided: str = "within noise") 
 # ------------------------------------------------------------------------------------------ reading tables
 
 
-def _series(df: pd.DataFrame, label: str, value: str = "bits_per_byte") -> pd.DataFrame:
-    """``value`` and its ``noise`` (0 where the table has none) of ``label`` per trained size, ordered by
-    model size."""
+def _series(df: pd.DataFrame, method: MethodSpec | str, value: str = "bits_per_byte") -> pd.DataFrame:
+    """``value`` and its ``noise`` (0 where the table has none) of ``method`` (a MethodSpec, or a row's
+    ``paper_label`` read from the table) per trained size, ordered by model size."""
+    label = method.paper_label if isinstance(method, MethodSpec) else method
     sel = df[(df["paper_label"] == label) & (df["size"] != "uniform") & df["size"].notna() & df[value].notna()]
     if sel.empty:
         raise Missing(f"no runs of {label}")
@@ -139,7 +155,8 @@ def _series(df: pd.DataFrame, label: str, value: str = "bits_per_byte") -> pd.Da
     return out.loc[sorted(out.index, key=lambda z: model_size(z).nominal_params)]
 
 
-def _uniform(t15: pd.DataFrame, label: str) -> float:
+def _uniform(t15: pd.DataFrame, method: MethodSpec) -> float:
+    label = method.paper_label
     sel = t15[(t15["paper_label"] == label) & (t15["size"] == "uniform") & t15["bits_per_byte"].notna()]
     if sel.empty:
         raise Missing(f"no compression stats of {label}")
@@ -188,9 +205,10 @@ def learners_learn(ev: Evidence) -> tuple[bool | None, str]:
     t15, t3 = ev.tables["table15_fig3_values"], ev.tables["table03_trivial_models"].set_index("paper_label")
     margin = ev.tolerances["learned_margin_relative"]
     outcomes, parts = [], []
-    for label in LEARNERS:
+    for method in LEARNERS:
+        label = method.paper_label
         try:
-            s = _series(t15, label)
+            s = _series(t15, method)
         except Missing:
             continue
         unigram = t3["unigram_bits_per_byte"].get(label, np.nan)
@@ -206,11 +224,12 @@ def learners_learn(ev: Evidence) -> tuple[bool | None, str]:
 
 def gzip_compresses(ev: Evidence) -> tuple[bool, str]:
     """Premise of the GZip claims: GZip shortens the examples (ratio > 1 + resolution)."""
-    ratio = _ratios(ev).get("GZip[v=256]", np.nan)
+    label = gzip().paper_label
+    ratio = _ratios(ev).get(label, np.nan)
     if not np.isfinite(ratio):
-        raise Missing("no compression stats of GZip[v=256]")
+        raise Missing(f"no compression stats of {label}")
     ok = bool(ratio > 1 + ev.tolerances["ratio_resolution_relative"])
-    return ok, f"GZip[v=256] compression ratio {ratio:.2f}" + (
+    return ok, f"{label} compression ratio {ratio:.2f}" + (
         "" if ok else " (GZip expands these examples: longer examples are needed)"
     )
 
@@ -231,38 +250,38 @@ def _m2_beats_m1(ev: Evidence, series: pd.DataFrame, size) -> tuple[bool | None,
 # ------------------------------------------------------------------------------------------ predicates
 
 
-def _unlearnable(ev: Evidence, labels) -> Verdict:
+def _unlearnable(ev: Evidence, methods: Iterable[MethodSpec]) -> Verdict:
     t15, tol = ev.tables["table15_fig3_values"], ev.tolerances["uniform_relative"]
     outcomes, details = [], []
-    for label in labels:
-        s, uni = _series(t15, label), _uniform(t15, label)
+    for method in methods:
+        s, uni = _series(t15, method), _uniform(t15, method)
         best = s.loc[s["value"].idxmin()]
         # "At the uniform model": no more than tol below it, beyond noise.
         outcomes.append(at_least(best.value, best.noise, uni * (1 - tol), ev.z))
-        details.append(f"{label}: best {best.value:.3f}±{best.noise:.3f} vs uniform {uni:.3f}")
+        details.append(f"{method.paper_label}: best {best.value:.3f}±{best.noise:.3f} vs uniform {uni:.3f}")
     return verdict(decide(outcomes), f"every size within {tol:.0%} below uniform or worse? " + "; ".join(details))
 
 
 def ac_unlearnable(ev):
-    return _unlearnable(ev, ["AC[v=256]", "AC[v=65k]"])
+    return _unlearnable(ev, [ac(bits) for bits in VOCABULARIES])
 
 
 def static_ac_unlearnable(ev):
-    return _unlearnable(ev, ["StaticAC[v=256]", "StaticAC[v=65k]"])
+    return _unlearnable(ev, [static_ac(bits) for bits in VOCABULARIES])
 
 
-def _learns(ev, label) -> tuple[bool | None, str]:
+def _learns(ev, method: MethodSpec) -> tuple[bool | None, str]:
     t15, margin = ev.tables["table15_fig3_values"], ev.tolerances["learned_margin_relative"]
-    s, uni = _series(t15, label), _uniform(t15, label)
+    s, uni = _series(t15, method), _uniform(t15, method)
     last = s.iloc[-1]
     return (
         below(last.value, last.noise, uni * (1 - margin), ev.z),
-        f"{label} at {s.index[-1]}: {last.value:.3f}±{last.noise:.3f} vs uniform {uni:.3f}",
+        f"{method.paper_label} at {s.index[-1]}: {last.value:.3f}±{last.noise:.3f} vs uniform {uni:.3f}",
     )
 
 
 def eqinfo_learns(ev):
-    results = [_learns(ev, l) for l in ("EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]")]
+    results = [_learns(ev, m) for m in (EQ16, EQ16_65K)]
     margin = ev.tolerances["learned_margin_relative"]
     return verdict(
         decide(r[0] for r in results),
@@ -272,18 +291,18 @@ def eqinfo_learns(ev):
 
 def eqinfo65k_beats_bytes(ev):
     t15 = ev.tables["table15_fig3_values"]
-    eq, by = _series(t15, "EqualInfoAC[b=16;v=65k]"), _series(t15, "Bytes")
-    common = _common(eq, by, "EqualInfoAC[b=16;v=65k] and Bytes")
+    eq, by = _series(t15, EQ16_65K), _series(t15, BYTES)
+    common = _common(eq, by, f"{EQ16_65K} and {BYTES}")
     return verdict(
         decide(_less_at(eq, by, common, ev.z)),
-        f"EqualInfoAC[b=16;v=65k] {_fmt(eq.loc[common])}; Bytes {_fmt(by.loc[common])}",
+        f"{EQ16_65K} {_fmt(eq.loc[common])}; {BYTES} {_fmt(by.loc[common])}",
     )
 
 
 def _best_is_sentencepiece(ev: Evidence, table: pd.DataFrame) -> tuple[bool | None, str]:
     """Per size: SentencePiece beats every other method beyond noise, given that its M2 beats M1."""
-    sp = _series(table, "SentencePiece")
-    labels = [l for l in table["paper_label"].dropna().unique() if l != "SentencePiece"]
+    sp = _series(table, SENTENCEPIECE)
+    labels = [l for l in table["paper_label"].dropna().unique() if l != SENTENCEPIECE.paper_label]
     others = {}
     for label in labels:
         try:
@@ -321,8 +340,8 @@ def sentencepiece_best(ev):
 
 def sp_gap_narrows(ev):
     t15 = ev.tables["table15_fig3_values"]
-    eq, sp = _series(t15, "EqualInfoAC[b=16;v=65k]"), _series(t15, "SentencePiece")
-    common = _common(eq, sp, "EqualInfoAC[b=16;v=65k] and SentencePiece")
+    eq, sp = _series(t15, EQ16_65K), _series(t15, SENTENCEPIECE)
+    common = _common(eq, sp, f"{EQ16_65K} and {SENTENCEPIECE}")
     if len(common) < 2:
         raise Missing("fewer than two sizes with both methods")
     gap = eq.loc[common, "value"] - sp.loc[common, "value"]
@@ -330,19 +349,19 @@ def sp_gap_narrows(ev):
     outcome = less(gap.iloc[-1], gap_noise.iloc[-1], gap.iloc[0], gap_noise.iloc[0], ev.z)
     return verdict(
         outcome,
-        "EqualInfoAC[b=16;v=65k] - SentencePiece: "
+        f"{EQ16_65K} - {SENTENCEPIECE}: "
         + ", ".join(f"{k}: {g:.3f}±{n:.3f}" for k, g, n in zip(common, gap, gap_noise)),
     )
 
 
 def eqinfo65k_fewer_steps(ev):
     ratios = _ratios(ev)
-    if not {"EqualInfoAC[b=16;v=65k]", "SentencePiece"} <= set(ratios.index):
-        raise Missing("compression stats of EqualInfoAC[b=16;v=65k] or SentencePiece missing")
-    eq, sp = ratios["EqualInfoAC[b=16;v=65k]"], ratios["SentencePiece"]
+    if not {EQ16_65K.paper_label, SENTENCEPIECE.paper_label} <= set(ratios.index):
+        raise Missing(f"compression stats of {EQ16_65K} or {SENTENCEPIECE} missing")
+    eq, sp = ratios[EQ16_65K.paper_label], ratios[SENTENCEPIECE.paper_label]
     return verdict(
         ratio_less(sp, eq, ev.tolerances["ratio_resolution_relative"]),
-        f"bytes/token: EqualInfoAC[b=16;v=65k] {eq:.2f}, SentencePiece {sp:.2f} "
+        f"bytes/token: {EQ16_65K} {eq:.2f}, {SENTENCEPIECE} {sp:.2f} "
         f"(SentencePiece sequences {eq / sp - 1:.0%} longer)",
     )
 
@@ -351,7 +370,7 @@ def gzip_learns(ev):
     premise = _gzip_premise(ev)
     if premise:
         return premise
-    outcome, detail = _learns(ev, "GZip[v=256]")
+    outcome, detail = _learns(ev, gzip())
     return verdict(outcome, detail)
 
 
@@ -360,11 +379,11 @@ def gzip_not_competitive(ev):
     if premise:
         return premise
     t15 = ev.tables["table15_fig3_values"]
-    gz, ac = _series(t15, "GZip[v=256]"), _series(t15, "AC[v=256]")
-    common = _common(gz, ac, "GZip[v=256] and AC[v=256]")
+    gz, arith = _series(t15, gzip()), _series(t15, ac())
+    common = _common(gz, arith, f"{gzip()} and {ac()}")
     return verdict(
-        decide(_less_at(ac, gz, common, ev.z)),
-        f"GZip[v=256] {_fmt(gz.loc[common])}; AC[v=256] (about M1's bits/byte) {_fmt(ac.loc[common])}",
+        decide(_less_at(arith, gz, common, ev.z)),
+        f"{gzip()} {_fmt(gz.loc[common])}; {ac()} (about M1's bits/byte) {_fmt(arith.loc[common])}",
     )
 
 
@@ -381,28 +400,29 @@ def learners_improve_with_scale(ev):
     gzip_ok, gzip_detail = gzip_compresses(ev)
     outcomes: list[bool | None] = []
     details: list[str] = []
-    for label in ("Bytes", "SentencePiece", "EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]", "GZip[v=256]"):
-        s = _series(t15, label)
+    for method in (BYTES, SENTENCEPIECE, EQ16, EQ16_65K, gzip()):
+        s = _series(t15, method)
         if len(s) < 2:
-            raise Missing(f"{label} has fewer than two sizes")
-        if label.startswith("GZip") and not gzip_ok:
+            raise Missing(f"{method} has fewer than two sizes")
+        if method.kind == "GZip" and not gzip_ok:
             outcomes.append(None)
-            details.append(f"{label}: premise unmet ({gzip_detail})")
+            details.append(f"{method}: premise unmet ({gzip_detail})")
             continue
         outcomes.append(_improves(s, ev.z))
-        details.append(f"{label} {_fmt(s)}")
+        details.append(f"{method} {_fmt(s)}")
     return verdict(
         decide(outcomes),
         "no size worse than the one before and the largest better than the smallest? " + "; ".join(details),
     )
 
 
-def _windows_at(ev, value: str, vocab: str) -> dict[int, pd.DataFrame]:
+def _windows_at(ev, value: str, token_bits: int) -> dict[int, pd.DataFrame]:
     t16 = ev.tables["table16_fig5_values"]
+    vocab = _vocab_name(token_bits)
     cols = {}
     for b in (16, 32, 64, 128):
         try:
-            cols[b] = _series(t16, f"EqualInfoAC[b={b};v={vocab}]", value)
+            cols[b] = _series(t16, equal_info(b, token_bits), value)
         except Missing:
             pass
     if len(cols) < 2:
@@ -415,8 +435,9 @@ def _windows_at(ev, value: str, vocab: str) -> dict[int, pd.DataFrame]:
 
 def shorter_windows_bits_per_token(ev):
     outcomes, details = [], []
-    for vocab in ("256", "65k"):
-        table = _windows_at(ev, "bits_per_token", vocab)
+    for bits in VOCABULARIES:
+        vocab = _vocab_name(bits)
+        table = _windows_at(ev, "bits_per_token", bits)
         bs = sorted(table)
         for size in table[bs[0]].index:
             outcomes += [
@@ -434,7 +455,7 @@ def shorter_windows_bits_per_token(ev):
 
 
 def b16_best_bits_per_byte(ev):
-    table = _windows_at(ev, "bits_per_byte", "256")
+    table = _windows_at(ev, "bits_per_byte", V256_BITS)
     if 16 not in table:
         raise Missing("no b=16 runs")
     per_size, details = [], []
@@ -452,15 +473,16 @@ def b16_best_bits_per_byte(ev):
     return verdict(_majority(per_size), "b=16 best (v=256) at most sizes? " + "; ".join(details))
 
 
-def _vocab_pairs(ev, kind_prefix: str):
+def _vocab_pairs(ev, method: Callable[[int], MethodSpec]):
+    """``method(token_bits)`` at v=256 and at v=65k, on the sizes both ran."""
     t = ev.tables["table15_fig3_values"]
-    small, large = _series(t, f"{kind_prefix}v=256]"), _series(t, f"{kind_prefix}v=65k]")
-    common = _common(small, large, f"vocabularies of {kind_prefix}")
+    small, large = _series(t, method(V256_BITS)), _series(t, method(V65K_BITS))
+    common = _common(small, large, f"{method(V256_BITS)} and {method(V65K_BITS)}")
     return small.loc[common], large.loc[common]
 
 
 def larger_vocab_helps_eqinfo(ev):
-    small, large = _vocab_pairs(ev, "EqualInfoAC[b=16;")
+    small, large = _vocab_pairs(ev, lambda bits: equal_info(16, bits))
     return verdict(decide(_less_at(large, small, small.index, ev.z)), f"v=65k {_fmt(large)}; v=256 {_fmt(small)}")
 
 
@@ -468,7 +490,7 @@ def larger_vocab_hurts_gzip(ev):
     premise = _gzip_premise(ev)
     if premise:
         return premise
-    small, large = _vocab_pairs(ev, "GZip[")
+    small, large = _vocab_pairs(ev, gzip)
     return verdict(decide(_less_at(small, large, small.index, ev.z)), f"v=65k {_fmt(large)}; v=256 {_fmt(small)}")
 
 
@@ -553,11 +575,8 @@ def byte_matched_significant(ev):
     rows = _welch_rows(ev, "Table 6")
     t6 = ev.tables["table06_byte_matched"].fillna({"comparison": ""})
     bpb = dict(zip(zip(t6["tokenization"], t6["comparison"]), t6["bits_per_byte"]))
-    v256 = bpb[("EqualInfoAC[b=16;v=256]", "")]
-    byte_m, token_m = (
-        bpb[("EqualInfoAC[b=16;v=65k]", "byte matched")],
-        bpb[("EqualInfoAC[b=16;v=65k]", "token matched")],
-    )
+    v256 = bpb[(EQ16.paper_label, "")]
+    byte_m, token_m = (bpb[(EQ16_65K.paper_label, c)] for c in ("byte matched", "token matched"))
     # Each pair (a, b) of the Welch table claims a < b: significant and in that order decides it.
     sig = rows["verdict"] == "significant"
     in_order = (
@@ -580,29 +599,32 @@ def byte_matched_significant(ev):
 
 def seq2seq_decompression(ev):
     rows = _welch_rows(ev, "Table 5")
-    ac = rows[rows["a"].str.startswith("AC[")].iloc[0]
-    eq = rows[rows["a"].str.startswith("EqualInfoAC")].iloc[0]
+    ac_row, eq_row = (rows[rows["a"] == comparison_name(m, "Decompress")] for m in (ac(), EQ16))
+    if ac_row.empty or eq_row.empty:
+        raise Missing(f"Table 5 comparisons of {ac()} and {EQ16}")
+    ac_cmp, eq_cmp = ac_row.iloc[0], eq_row.iloc[0]
     # A significant AC gain contradicts the claim; an insignificant EqualInfoAC gain only fails to confirm it.
-    outcome = False if ac["verdict"] == "significant" else (True if eq["verdict"] == "significant" else None)
+    outcome = False if ac_cmp["verdict"] == "significant" else (True if eq_cmp["verdict"] == "significant" else None)
     return verdict(
         outcome,
-        f"AC[v=256] decompress vs byte LM: p = {ac['p']:.3g} ({ac['verdict']}); "
-        f"EqualInfoAC[b=16;v=256]: p = {eq['p']:.3g} ({eq['verdict']})",
+        f"{ac()} decompress vs byte LM: p = {ac_cmp['p']:.3g} ({ac_cmp['verdict']}); "
+        f"{EQ16}: p = {eq_cmp['p']:.3g} ({eq_cmp['verdict']})",
         "not significant",
     )
 
 
 def delay_tradeoff(ev):
     t17 = ev.tables["table17_fig14_values"]
-    greedy, delay = _series(t17, "EqualInfoAC[b=16;v=256]"), _series(t17, "EqualInfoAC[b=16;v=256] Delay")
+    greedy, delay = _series(t17, EQ16), _series(t17, equal_info(16, delay=True))
     common = _common(greedy, delay, "greedy and delayed v=256")
     ratios = t17.groupby("paper_label")["compression_ratio"].first()
     res = ev.tolerances["ratio_resolution_relative"]
+    pairs = [(equal_info(16, bits, delay=True), equal_info(16, bits)) for bits in VOCABULARIES]
     lower_ratio = decide(
-        ratio_less(ratios.get(f"{l} Delay", np.nan), ratios.get(l, np.nan), res)
-        if np.isfinite([ratios.get(f"{l} Delay", np.nan), ratios.get(l, np.nan)]).all()
+        ratio_less(ratios.get(d.paper_label, np.nan), ratios.get(g.paper_label, np.nan), res)
+        if np.isfinite([ratios.get(d.paper_label, np.nan), ratios.get(g.paper_label, np.nan)]).all()
         else None
-        for l in ("EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]")
+        for d, g in pairs
     )
     greedy_better = _majority(_less_at(greedy, delay, common, ev.z))
     return verdict(
@@ -614,7 +636,7 @@ def delay_tradeoff(ev):
 
 def b24_between(ev):
     ratios, res = _ratios(ev), ev.tolerances["ratio_resolution_relative"]
-    r16, r24, r32 = (ratios.get(f"EqualInfoAC[b={b};v=256]", np.nan) for b in (16, 24, 32))
+    r16, r24, r32 = (ratios.get(equal_info(b).paper_label, np.nan) for b in (16, 24, 32))
     if np.isnan([r16, r24, r32]).any():
         raise Missing("compression stats of b=16/24/32 missing")
     return verdict(
@@ -626,8 +648,8 @@ def b24_between(ev):
 def near_uniform_unigram(ev):
     t3, tol = ev.tables["table03_trivial_models"], ev.tolerances["near_uniform_unigram_delta"]
     t3 = t3.dropna(subset=["delta"]).set_index("paper_label")["delta"]
-    compressed = t3[[l for l in t3.index if l not in LEARNERS]]
-    baselines = t3[[l for l in t3.index if l in LEARNERS]]
+    compressed = t3[[l for l in t3.index if l not in LEARNER_LABELS]]
+    baselines = t3[[l for l in t3.index if l in LEARNER_LABELS]]
     if compressed.empty or baselines.empty:
         raise Missing("trivial-model stats missing")
     ok = bool(compressed.max() <= tol and baselines.min() > tol)
@@ -640,10 +662,11 @@ def near_uniform_unigram(ev):
 
 def v65k_doubles_tokens(ev):
     t1 = ev.tables["table01_token_vs_bit_ratio"].set_index("paper_label")
-    if not {"AC[v=256]", "AC[v=65k]"} <= set(t1.dropna(subset=["token_compression_ratio"]).index):
+    small, large = ac(V256_BITS).paper_label, ac(V65K_BITS).paper_label
+    if not {small, large} <= set(t1.dropna(subset=["token_compression_ratio"]).index):
         raise Missing("AC compression stats missing")
-    r = t1.loc["AC[v=65k]", "token_compression_ratio"] / t1.loc["AC[v=256]", "token_compression_ratio"]
-    b = t1.loc["AC[v=65k]", "bit_compression_ratio"] / t1.loc["AC[v=256]", "bit_compression_ratio"]
+    r = t1.loc[large, "token_compression_ratio"] / t1.loc[small, "token_compression_ratio"]
+    b = t1.loc[large, "bit_compression_ratio"] / t1.loc[small, "bit_compression_ratio"]
     return verdict(
         bool(abs(r - 2) < 0.05 and abs(b - 1) < 0.025), f"token ratio x{r:.3f}, bit ratio x{b:.3f} from v=256 to v=65k"
     )
@@ -651,7 +674,8 @@ def v65k_doubles_tokens(ev):
 
 def windows_raise_ratio(ev):
     ratios, res = _ratios(ev), ev.tolerances["ratio_resolution_relative"]
-    labels = ["StaticAC[v=256]"] + [f"EqualInfoAC[b={b};v=256]" for b in (16, 32, 64, 128)] + ["AC[v=256]"]
+    methods = [static_ac(), *(equal_info(b) for b in (16, 32, 64, 128)), ac()]
+    labels = [m.paper_label for m in methods]
     vals = ratios.reindex(labels)
     if vals.isna().any():
         raise Missing("compression stats missing for " + ", ".join(vals[vals.isna()].index))
@@ -666,10 +690,10 @@ def scaled_data_trends(ev):
     if t13.dropna(subset=["bits_per_byte", "size"]).empty:
         raise Missing("no evaluation curves")
     best, best_detail = _best_is_sentencepiece(ev, t13)
-    ac = _series(t13, "AC[v=256]")
-    uni, tol = _uniform(ev.tables["table15_fig3_values"], "AC[v=256]"), ev.tolerances["uniform_relative"]
-    at_uniform = decide(at_least(r.value, r.noise, uni * (1 - tol), ev.z) for _, r in ac.iterrows())
-    return verdict(decide([best, at_uniform]), best_detail + f"; AC[v=256] {_fmt(ac)} (uniform {uni:.3f})")
+    arith = _series(t13, ac())
+    uni, tol = _uniform(ev.tables["table15_fig3_values"], ac()), ev.tolerances["uniform_relative"]
+    at_uniform = decide(at_least(r.value, r.noise, uni * (1 - tol), ev.z) for _, r in arith.iterrows())
+    return verdict(decide([best, at_uniform]), best_detail + f"; {ac()} {_fmt(arith)} (uniform {uni:.3f})")
 
 
 def bitstream_unlearnable(ev):
@@ -686,7 +710,7 @@ def bitstream_unlearnable(ev):
     )
 
 
-SPELLERS = ("SentencePiece (Characters)", "EqualInfoAC[b=16;v=256]", "SentencePiece (Shared)")
+SPELLERS = tuple(SCHEMES[name].label for name in ("characters", "byt5", "shared"))
 
 
 def spelling_order(ev):

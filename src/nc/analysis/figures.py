@@ -20,7 +20,7 @@ import pandas as pd
 import seaborn as sns
 
 from nc.io import atomic_path
-from nc.methods import parse_method
+from nc.methods import V65K_BITS, V256_BITS, equal_info, parse_method
 from nc.models.sizes import model_size
 from nc.records import POSITION_ACCURACY_PREFIX
 
@@ -250,16 +250,16 @@ def fig10_position_accuracy(positions: pd.DataFrame, method_label: str) -> plt.F
 def fig12_m1_reset(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     """EqualInfoAC[b=16] scaling curves with the M1-reset-every-other-window and never-reset runs as points."""
     t16 = _trained(tables["table16_fig5_values"])
-    t16 = t16[t16["paper_label"].str.startswith("EqualInfoAC[b=16;")]
+    labels = [equal_info(16, bits).paper_label for bits in (V256_BITS, V65K_BITS)]
+    t16 = t16[t16["paper_label"].isin(labels)]
     t9 = tables["table09_m1_reset"]
     t9 = t9[(t9["m1_reset"] != "every window") & t9["bits_per_byte"].notna()]
-    labels = ["EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=65k]"]
     colors = dict(zip(labels, sns.color_palette("tab10", 2)))
     fig, ax = plt.subplots(figsize=(8, 5.5))
     drawn = _curves(ax, t16, "mflops_per_byte", "bits_per_byte", colors)
     markers = {"every other window": "s", "never": "X"}
     for _, row in t9.iterrows():
-        label = labels[0] if row["token_bits"] == 8 else labels[1]
+        label = labels[0] if row["token_bits"] == V256_BITS else labels[1]
         ax.scatter(
             row["mflops_per_byte"],
             row["bits_per_byte"],

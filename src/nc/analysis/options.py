@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from nc.methods import equal_info
+
 DEFAULT_TOLERANCES: dict[str, float] = {
     # A model "does not learn" when its bits/byte is no more than this fraction below the uniform model's.
     "uniform_relative": 0.02,
@@ -55,7 +57,7 @@ class AnalysisOptions:
 
     scaled_data_fraction: Mapping[str, float] = field(default_factory=dict)
     trivial_accuracy_fraction: float = 0.01
-    position_method: str = "EqualInfoAC[b=64;v=256]"
+    position_method: str = equal_info(64).label
     position_size: str | None = None
     paper_size_map: Mapping[str, str] = field(default_factory=dict)
     m1_size: str | None = None

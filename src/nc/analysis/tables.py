@@ -21,7 +21,7 @@ import pandas as pd
 
 from nc import metrics
 from nc.io import write_text
-from nc.methods import parse_method
+from nc.methods import V65K_BITS, MethodSpec, ac, equal_info, parse_method
 from nc.models.sizes import model_size
 from nc.records import CompressionRecord, EvalRecord, RunRecord
 
@@ -44,6 +44,9 @@ SEQ2SEQ_TASKS = {"seq2seq-decompress": "Decompress", "seq2seq-bytelm": "Byte Lev
 RESET_TEXT = {1: "every window", 2: "every other window", 0: "never"}
 # Table 5's claim matches a one-sided test with five seeds (p = 0.074); the paper does not state its n.
 PAPER_SEEDS = 5
+EQ16, EQ16_65K = equal_info(16), equal_info(16, V65K_BITS)
+# Table 6's settings: (comparison, variant) of EqualInfoAC[b=16;v=256], then of the two v=65k runs.
+TABLE06_ROWS = ((np.nan, DEFAULT_VARIANT), ("byte matched", "bytematched"), ("token matched", DEFAULT_VARIANT))
 PAPER_SENTENCEPIECE_VOCAB = 32000  # T5's cc_all.32000 (Section 3.2)
 
 
@@ -257,10 +260,8 @@ def _byte_matched_stats(ctx: TableContext) -> pd.DataFrame:
     runs = ctx.summary.runs
     bm = runs[runs["variant"] == "bytematched"]
     size = bm["size"].mode().iloc[0] if len(bm) else ctx.size_standing_for("25m")
-    rows = [
-        ("EqualInfoAC[b=16;v=256]", np.nan, DEFAULT_VARIANT),
-        ("EqualInfoAC[b=16;v=65k]", "byte matched", "bytematched"),
-        ("EqualInfoAC[b=16;v=65k]", "token matched", DEFAULT_VARIANT),
+    rows = [(EQ16.paper_label, comparison, variant) for comparison, variant in TABLE06_ROWS[:1]] + [
+        (EQ16_65K.paper_label, comparison, variant) for comparison, variant in TABLE06_ROWS[1:]
     ]
     out = []
     for label, comparison, variant in rows:
@@ -308,7 +309,7 @@ def table09_m1_reset(ctx: TableContext) -> pd.DataFrame:
             run = means.loc[(means["paper_label"] == label) & (means["size"] == size)]
             rows.append(
                 {
-                    "method": "EqualInfoAC[b=16]",
+                    "method": paper["method"].iloc[0],  # the paper's name of the b=16 family
                     "token_bits": token_bits,
                     "m1_reset": text,
                     "size": size,
@@ -329,7 +330,7 @@ def table09_m1_reset(ctx: TableContext) -> pd.DataFrame:
 def table10_gzip_header(ctx: TableContext) -> pd.DataFrame:
     paper = paper_table("table10_gzip_header")
     runs, comp = ctx.summary.runs, ctx.summary.compression
-    noheader = runs["slug"].str.endswith("-noheader")
+    noheader = runs["slug"].map(lambda slug: not parse_method(slug).gzip_header)
     size = _study_size(runs, noheader, ctx.size_standing_for("25m"))
     means = seed_means(runs)
     means["bits_per_byte_noise"] = _noise_column(ctx, means)
@@ -479,7 +480,7 @@ def table16_fig5_values(ctx: TableContext) -> pd.DataFrame:
     """Figure 5: EqualInfoAC window sizes; b=16 rows are added from the scaling runs (paper: Table 15)."""
     paper = paper_table("table16_fig5_values")
     b16 = paper_table("table15_fig3_values")
-    b16 = b16[b16["setting"].str.startswith("EqualInfoAC[b=16")]
+    b16 = b16[b16["setting"].map(lambda setting: parse_method(canonical_label(setting)).window_bits == 16)]
     paper = pd.concat([b16, paper], ignore_index=True)
     return _per_size(ctx, paper, "setting", {"bits_per_byte": "bits_per_byte", "mflops_per_byte": "mflops_per_byte"})
 
@@ -502,8 +503,8 @@ def fig13_spelling(ctx: TableContext) -> pd.DataFrame:
     return ctx.summary.spelling.reindex(columns=columns).sort_values(["label", "step"]).reset_index(drop=True)
 
 
-BITSTREAM_LABEL = "AC[v=2]"
-M1_PROXY_LABEL = "AC[v=256]"  # AC's uniform bits/byte is M1's own bits/byte on the data (Section 3.4)
+BITSTREAM = ac(1)  # Section 5.1: AC's raw bits
+M1_PROXY = ac()  # AC's uniform bits/byte is M1's own bits/byte on the data (Section 3.4)
 
 
 def section51_bitstream(ctx: TableContext) -> pd.DataFrame:
@@ -516,7 +517,7 @@ def section51_bitstream(ctx: TableContext) -> pd.DataFrame:
         }
     )
     means = seed_means(ctx.summary.runs)
-    means = means[means["paper_label"] == BITSTREAM_LABEL].copy()
+    means = means[means["paper_label"] == BITSTREAM.paper_label].copy()
     means["paper_size"] = means["size"].map(ctx.paper_size)
     noise = _noise_column(ctx, means)
     means["loss_noise"] = noise * means["compression_ratio"].astype(float) * metrics.LN2 if len(means) else []
@@ -531,6 +532,12 @@ def section51_bitstream(ctx: TableContext) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------ Welch tests
 
 
+def comparison_name(method: MethodSpec, setting: str) -> str:
+    """Name of one side of a Welch comparison: the method's paper label and the setting, e.g.
+    ``EqualInfoAC[b=16;v=65k] byte matched`` or ``AC[v=256] Decompress``."""
+    return f"{method.paper_label} {setting}".strip()
+
+
 def welch_comparisons(ctx: TableContext) -> list[dict]:
     """The paper's significance statements as (a, b, metric, alternative, claim, paper stats) records,
     each with reproduced stats (mean, sample std, n over seeds)."""
@@ -538,21 +545,17 @@ def welch_comparisons(ctx: TableContext) -> list[dict]:
     t6 = _byte_matched_stats(ctx).set_index(["tokenization", "comparison"], drop=False)
     p6 = paper_table("table06_byte_matched").fillna({"comparison": ""})
     t6["comparison"] = t6["comparison"].fillna("")
-    names = {
-        ("EqualInfoAC[b=16;v=256]", ""): "EqualInfoAC[b=16;v=256]",
-        ("EqualInfoAC[b=16;v=65k]", "byte matched"): "EqualInfoAC[b=16;v=65k] byte matched",
-        ("EqualInfoAC[b=16;v=65k]", "token matched"): "EqualInfoAC[b=16;v=65k] token matched",
-    }
+    settings = [(EQ16, ""), (EQ16_65K, "byte matched"), (EQ16_65K, "token matched")]
+    names = {(m.paper_label, cmp_): comparison_name(m, cmp_) for m, cmp_ in settings}
     stats6 = {}
     for (tok, cmp_), name in names.items():
         r = t6[(t6["tokenization"] == tok) & (t6["comparison"] == cmp_)].iloc[0]
         p = p6[(p6["tokenization"] == tok) & (p6["comparison"] == cmp_)].iloc[0]
         stats6[name] = ((r["bits_per_byte"], r["std"], r["seeds"]), (p["bits_per_byte"], p["std"], PAPER_SEEDS))
-    pairs = [
-        ("EqualInfoAC[b=16;v=65k] byte matched", "EqualInfoAC[b=16;v=256]"),
-        ("EqualInfoAC[b=16;v=65k] token matched", "EqualInfoAC[b=16;v=256]"),
-        ("EqualInfoAC[b=16;v=65k] token matched", "EqualInfoAC[b=16;v=65k] byte matched"),
-    ]
+    byte_matched, token_matched, v256 = (
+        comparison_name(m, c) for m, c in ((EQ16_65K, "byte matched"), (EQ16_65K, "token matched"), (EQ16, ""))
+    )
+    pairs = [(byte_matched, v256), (token_matched, v256), (token_matched, byte_matched)]
     for a, b in pairs:
         comps.append(
             {
@@ -568,10 +571,11 @@ def welch_comparisons(ctx: TableContext) -> list[dict]:
             }
         )
     t5 = table05_seq2seq(ctx)
-    for label, claim, sig in (
-        ("AC[v=256]", "not significant (p = 0.07)", False),
-        ("EqualInfoAC[b=16;v=256]", "significant: decompression leverages the input", True),
+    for method, claim, sig in (
+        (ac(), "not significant (p = 0.07)", False),
+        (EQ16, "significant: decompression leverages the input", True),
     ):
+        label = method.paper_label
 
         def row(task, label=label):
             r = t5[(t5["paper_label"] == label) & (t5["task"] == task)].iloc[0]
@@ -585,8 +589,8 @@ def welch_comparisons(ctx: TableContext) -> list[dict]:
             {
                 "source": "Table 5 / Section 5.2",
                 "metric": "cross_entropy",
-                "a": f"{label} Decompress",
-                "b": f"{label} Byte Level LM",
+                "a": comparison_name(method, "Decompress"),
+                "b": comparison_name(method, "Byte Level LM"),
                 "alternative": "less",
                 "paper_claim": claim,
                 "paper_significant": sig,
@@ -720,7 +724,7 @@ def paper_value_tables(options: AnalysisOptions) -> dict[str, pd.DataFrame]:
     bitstream = out["section51_bitstream"]
     bitstream["uniform_loss"] = metrics.LN2
     # AC[v=256]'s seed spread, in nats per 1-bit token (8 of them per AC byte of the 8-bit stream).
-    bitstream["loss_noise"] = spreads[M1_PROXY_LABEL] * ratios[M1_PROXY_LABEL] / 8 * metrics.LN2
+    bitstream["loss_noise"] = spreads[M1_PROXY.paper_label] * ratios[M1_PROXY.paper_label] / 8 * metrics.LN2
     welch = out["welch_tests"]
     welch["p"] = welch["paper_p"]
     welch["t"] = welch["paper_t"]

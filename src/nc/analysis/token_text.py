@@ -29,7 +29,7 @@ from nc.coding import encode_examples
 from nc.data.shards import ExampleSplit
 from nc.data.tokenizers import SentencePieceTokenizer
 from nc.io import write_text
-from nc.methods import parse_method
+from nc.methods import SENTENCEPIECE, V65K_BITS, ac, equal_info, gzip, static_ac
 from nc.sections import CodingConfig
 from nc.train.run import load_coding_source
 
@@ -67,14 +67,11 @@ class TokenAnalysisOptions:
     kl_max_n: int = 16
     kl_partitions: int = 100
     kl_max_bits: int = 2**25
-    kl_methods: Sequence[str] = ("AC[v=256]", "EqualInfoAC[b=16;v=256]", "StaticAC[v=256]", "GZip[v=256]")
+    kl_methods: Sequence[str] = tuple(m.label for m in (ac(), equal_info(16), static_ac(), gzip()))
     prefix_words: int = 500
     stability_sentences: int = 1
-    stability_methods: Sequence[str] = (
-        "SentencePiece",
-        "AC[v=256]",
-        "EqualInfoAC[b=16;v=256]",
-        "EqualInfoAC[b=16;v=65k]",
+    stability_methods: Sequence[str] = tuple(
+        m.label for m in (SENTENCEPIECE, ac(), equal_info(16), equal_info(16, V65K_BITS))
     )
     num_documents: int = 20
     document_bytes: int = 1024
@@ -286,13 +283,13 @@ def run_token_text_tables(
     datasets are (``coding``)."""
 
     source = load_coding_source(m1_dir, coding)
-    v65k, v256 = parse_method("EqualInfoAC[b=16;v=65k]"), parse_method("EqualInfoAC[b=16;v=256]")
+    v65k, v256 = equal_info(16, V65K_BITS), equal_info(16)
 
     passage = options.table7_text.encode("utf-8")
     (enc65k,) = encode_examples([passage], v65k, source, precision=coding.precision)
     rows = pd.concat(
         [
-            token_text_rows("SentencePiece", sentencepiece_pieces(sp_model, options.table7_text)),
+            token_text_rows(SENTENCEPIECE.label, sentencepiece_pieces(sp_model, options.table7_text)),
             token_text_rows(v65k.label, equal_info_pieces(windowed(enc65k, passage, v65k))),
         ],
         ignore_index=True,

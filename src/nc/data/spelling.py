@@ -26,30 +26,32 @@ import numpy as np
 from nc.data.dataset import TokenDataset
 from nc.data.method_datasets import pack_rows
 from nc.data.tokenizers import EOS_ID, SentencePieceTokenizer
-from nc.methods import MethodSpec, parse_method
+from nc.methods import SENTENCEPIECE, MethodSpec, equal_info
 
 BYT5_OFFSET = 3  # ByT5: pad 0, eos 1, unk 2, then the 256 bytes
 
 
 @dataclass(frozen=True)
 class SpellingScheme:
-    """One line of Figure 13: the pre-trained method and how characters become output ids."""
+    """One line of Figure 13: the pre-trained method and how characters become output ids (``ids``: the
+    paper's name for a SentencePiece scheme's ids; None for a method whose ids are bytes)."""
 
     name: str
-    method: str
-    label: str
+    spec: MethodSpec
+    ids: str | None = None
 
     @property
-    def spec(self) -> MethodSpec:
-        return parse_method(self.method)
+    def label(self) -> str:
+        """Figure 13's name of the line, e.g. ``SentencePiece (Shared)``."""
+        return self.spec.paper_label if self.ids is None else f"{self.spec.paper_label} ({self.ids})"
 
 
 SCHEMES: dict[str, SpellingScheme] = {
     s.name: s
     for s in (
-        SpellingScheme("byt5", "EqualInfoAC[b=16;v=256]", "EqualInfoAC[b=16;v=256]"),
-        SpellingScheme("shared", "SentencePiece", "SentencePiece (Shared)"),
-        SpellingScheme("characters", "SentencePiece", "SentencePiece (Characters)"),
+        SpellingScheme("byt5", equal_info(16)),
+        SpellingScheme("shared", SENTENCEPIECE, "Shared"),
+        SpellingScheme("characters", SENTENCEPIECE, "Characters"),
     )
 }
 
