@@ -85,6 +85,10 @@ def test_semantic_checks_name_the_key():
         prepare_config({"scale": "tiny", "m1": {"size": "huge"}}, ROOT)
     with pytest.raises(ValueError, match="unknown scale 'big'"):
         prepare_config({"scale": "big"}, ROOT)
+    with pytest.raises(ValueError, match=r"spelling\.size: 't2' needs a seed-0 EqualInfoAC\[b=16;v=256\] run"):
+        prepare_config(
+            {"scale": "tiny", "spelling": {"size": "t2"}, "m2": {"studies": {"scaling": {"sizes": ["t3"]}}}}, ROOT
+        )
 
 
 def test_overrides_merge_deeply_and_resources_fall_back():

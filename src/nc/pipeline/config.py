@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from nc.data.spelling import SCHEMES
 from nc.methods import parse_method
 from nc.models.sizes import model_size
 
@@ -135,8 +136,8 @@ def _check_spelling(config: Mapping[str, Any]) -> None:
     """The spelling fine-tunes start from the scaling study's seed-0 runs at ``spelling.size``."""
     size = config["spelling"]["size"]
     runs = set(study_runs(config))
-    for method in ("EqualInfoAC[b=16;v=256]", "SentencePiece"):
-        if Run(parse_method(method).slug, size, DEFAULT_VARIANT, 0) not in runs:
+    for method in dict.fromkeys(scheme.spec for scheme in SCHEMES.values()):
+        if Run(method.slug, size, DEFAULT_VARIANT, 0) not in runs:
             raise ValueError(
                 f"spelling.size: {size!r} needs a seed-0 {method} run of that size in m2.studies "
                 f"(sizes: {config['m2']['sizes']})"
