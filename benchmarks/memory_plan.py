@@ -40,7 +40,8 @@ import numpy as np  # noqa: E402
 
 from nc.models.sizes import model_size  # noqa: E402
 from nc.models.transformer import build_model  # noqa: E402
-from nc.pipeline.config import prepare_config, rule_resources, training_layout  # noqa: E402
+from nc.pipeline.config import prepare_config, rule_resources  # noqa: E402
+from nc.sections import M2Config  # noqa: E402
 from nc.train.loop import make_train_step  # noqa: E402
 from nc.train.sharding import batch_sharding, data_mesh, replicated_sharding, state_shardings  # noqa: E402
 from nc.train.state import abstract_train_state, make_optimizer  # noqa: E402
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         devices = max(1, rule_resources(config, "train_m2", size_name)["gpus"])
         if devices > len(jax.devices()):
             raise SystemExit(f"{size_name}: {devices} devices requested, {len(jax.devices())} available")
-        configured = training_layout(m2, size_name)
+        configured = M2Config.from_config(m2).training_layout(size_name)
         variants = [configured]
         if args.compare:
             variants += [v for v in ALTERNATIVES if v != configured]

@@ -1,12 +1,11 @@
 # Configuration loading and validation, wildcard constraints, and the study matrix.
 from nc.data.spelling import SCHEMES
-from nc.sections import CodingConfig, SentencePieceConfig
+from nc.sections import CodingConfig, DataConfig, M1Config, M2Config, Seq2SeqConfig, SentencePieceConfig, SpellingConfig
 from nc.pipeline.config import (
     CORPUS_SPLIT_OF,
     SPLITS,
     WILDCARD_PATTERNS,
     compressed_slugs,
-    corpus_part_params,
     prepare_config,
     rule_resources,
     run_bundles,
@@ -23,6 +22,11 @@ config.update(_merged)
 # Typed sections, built once from the validated config; rules pass them to their steps.
 CODING = CodingConfig.from_config(config["coding"])
 SENTENCEPIECE = SentencePieceConfig.from_config(config["sentencepiece"])
+DATA = DataConfig.from_config(config["data"])
+M1 = M1Config.from_config(config["m1"])
+M2 = M2Config.from_config(config["m2"])
+SEQ2SEQ = Seq2SeqConfig.from_config(config["seq2seq"])
+SPELLING = SpellingConfig.from_config(config["spelling"])
 
 RESULTS = config.get("results", f"results/{config['scale']}")
 R = RESULTS
@@ -90,13 +94,13 @@ def tokenizer_inputs(wildcards):
 def corpus_part_markers(wildcards):
     """Every corpus part of the corpus split that data split ``wildcards.data_split`` is drawn from."""
     corpus_split = CORPUS_SPLIT_OF[wildcards.data_split]
-    n = config["data"]["parts"][corpus_split]
+    n = DATA.parts[corpus_split]
     return [f"{R}/data/parts/{corpus_split}/{i}-of-{n}/meta.json" for i in range(n)]
 
 
 def split_shard_markers(wildcards):
     """The shards of data split ``wildcards.data_split``."""
-    n = config["data"]["splits"][wildcards.data_split]["shards"]
+    n = DATA.splits[wildcards.data_split].shards
     return [f"{R}/data/{wildcards.data_split}/shards/{i}-of-{n}/meta.json" for i in range(n)]
 
 
@@ -108,7 +112,7 @@ def shard_markers(wildcards, split):
 
 def seq2seq_shard_markers(wildcards):
     """Per Table 5 task, the shard datasets of method ``wildcards.slug`` and ``wildcards.split``."""
-    n = config["seq2seq"]["shards"][wildcards.split]
+    n = SEQ2SEQ.shards[wildcards.split]
     return {task: [f"{R}/compression/{wildcards.slug}/seq2seq-{task}/shards/{wildcards.split}/{i}-of-{n}/meta.json"
                    for i in range(n)] for task in SEQ2SEQ_TASKS}
 

@@ -11,8 +11,8 @@ rule compress_shard:
         f"{R}/compression/{{slug}}/shards/{{split}}/{{shard}}-of-{{num_shards}}/meta.json",
     params:
         m1_dir=lambda wildcards, input: os.path.dirname(input.m1) if "m1" in input.keys() else None,
-        m1_size=config["m1"]["size"],
-        seq_len=config["m2"]["seq_len"],
+        m1_size=M1.size,
+        seq_len=M2.seq_len,
         coding=CODING,
     group: cluster_group("compress_shard")
     threads: threads_of("compress_shard")
@@ -57,9 +57,9 @@ rule seq2seq_shard:
            for task in SEQ2SEQ_TASKS},
     params:
         m1_dir=lambda wildcards, input: os.path.dirname(input.m1),
-        seq2seq=config["seq2seq"],
+        seq2seq=SEQ2SEQ,
         coding=CODING,
-        total_chunks=lambda wildcards: seq2seq_chunks(config, wildcards.split),
+        total_chunks=lambda wildcards: seq2seq_chunks(SEQ2SEQ, M2, wildcards.split),
     group: cluster_group("seq2seq_shard")
     threads: threads_of("seq2seq_shard")
     resources:

@@ -7,7 +7,7 @@ rule corpus_part:
     output:
         f"{R}/data/parts/{{corpus_split}}/{{part}}-of-{{num_parts}}/meta.json",
     params:
-        data=corpus_part_params(config),
+        data=DATA.corpus_config,
     group: cluster_group("corpus_part")
     threads: threads_of("corpus_part")
     resources:
@@ -26,7 +26,7 @@ rule split_shard:
     output:
         f"{R}/data/{{data_split}}/shards/{{shard}}-of-{{num_shards}}/meta.json",
     params:
-        split=lambda wildcards: config["data"]["splits"][wildcards.data_split],
+        split=lambda wildcards: DATA.splits[wildcards.data_split],
     group: cluster_group("split_shard")
     threads: threads_of("split_shard")
     resources:
@@ -45,7 +45,7 @@ rule split_manifest:
     output:
         f"{R}/data/{{data_split}}/manifest.json",
     params:
-        split=lambda wildcards: config["data"]["splits"][wildcards.data_split],
+        split=lambda wildcards: DATA.splits[wildcards.data_split],
     log:
         f"{R}/logs/data/{{data_split}}/manifest.log",
     script:

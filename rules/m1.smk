@@ -9,7 +9,7 @@ rule train_m1:
         eval=f"{R}/m1/eval.json",
         metrics=f"{R}/m1/metrics.csv",
     params:
-        m1=config["m1"],
+        m1=M1,
         run_dir=lambda wildcards, output: os.path.dirname(output.eval),
         processes=rule_resources(config, "train_m1"),
     threads: threads_of("train_m1")

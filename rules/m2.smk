@@ -10,7 +10,7 @@ if not RUN_BUNDLES:
             eval=f"{R}/m2/{{slug}}/{{size}}/{{variant}}/seed{{seed}}/eval.json",
             evals=f"{R}/m2/{{slug}}/{{size}}/{{variant}}/seed{{seed}}/evals.csv",
         params:
-            m2=config["m2"],
+            m2=M2,
             run_dir=lambda wildcards, output: os.path.dirname(output.eval),
             processes=lambda wildcards: rule_resources(config, "train_m2", wildcards.size),
         group: cluster_group("train_m2")
@@ -38,7 +38,7 @@ for bundle in RUN_BUNDLES:
         output:
             [f"{R}/{run.path}/{name}" for run in bundle.runs for name in ("eval.json", "evals.csv")],
         params:
-            m2=config["m2"],
+            m2=M2,
             runs=[{"slug": run.slug, "size": run.size, "variant": run.variant, "seed": run.seed,
                    "run_dir": f"{R}/{run.path}"} for run in bundle.runs],
             processes=rule_resources(config, "train_m2", bundle.size),

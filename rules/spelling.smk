@@ -7,7 +7,7 @@ rule spelling_finetune:
     output:
         curve=f"{R}/spelling/{{scheme}}/curve.csv",
     params:
-        spelling=config["spelling"],
+        spelling=SPELLING,
         coding=CODING,
         m1_dir=f"{R}/m1",
     resources:

@@ -14,8 +14,9 @@ from nc.pipeline.config import (
     seq2seq_chunks,
     seq2seq_slugs,
     study_runs,
-    training_layout,
 )
+from nc.pipeline.launch import decode_arguments, encode_arguments
+from nc.sections import M2Config, Seq2SeqConfig
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 # Every method of the paper's Table 12, from the copy of the paper's values shipped with nc.
@@ -116,8 +117,9 @@ def test_training_processes_must_split_nodes_gpus_and_the_batch_evenly():
 
 def test_layout_per_size_comes_from_m2_parallelism():
     cfg = prepare_config({"scale": "paper"}, ROOT)
-    assert training_layout(cfg["m2"], "2b") == {"layout": "replicated", "remat": True}
-    assert training_layout(cfg["m2"], "25m") == {"layout": "replicated", "remat": False}
+    m2 = M2Config.from_config(cfg["m2"])
+    assert m2.training_layout("2b") == {"layout": "replicated", "remat": True}
+    assert m2.training_layout("25m") == {"layout": "replicated", "remat": False}
     with pytest.raises(Exception, match="zero3"):  # the schema names the bad value
         prepare_config(
             {"scale": "paper", "m2": {"parallelism": {"default": {"layout": "zero3", "remat": False}}}}, ROOT
@@ -136,9 +138,12 @@ def test_jobs_without_m1_ask_for_no_gpu():
 
 def test_seq2seq_data_is_sized_to_what_training_reads():
     cfg = prepare_config({"scale": "paper"}, ROOT)
-    assert seq2seq_chunks(cfg, "m2_train") == 200_000 * 256
-    assert seq2seq_chunks(cfg, "valid") == 20_480
-    assert seq2seq_chunks(prepare_config({"scale": "smoke"}, ROOT), "m2_train") == 64
+    seq2seq, m2 = Seq2SeqConfig.from_config(cfg["seq2seq"]), M2Config.from_config(cfg["m2"])
+    assert seq2seq_chunks(seq2seq, m2, "m2_train") == 200_000 * 256
+    assert seq2seq_chunks(seq2seq, m2, "valid") == 20_480
+    smoke = prepare_config({"scale": "smoke"}, ROOT)
+    smoke_sections = Seq2SeqConfig.from_config(smoke["seq2seq"]), M2Config.from_config(smoke["m2"])
+    assert seq2seq_chunks(*smoke_sections, "m2_train") == 64
 
 
 @pytest.mark.parametrize("scale, per_job", [("tiny", 12), ("smoke", 8), ("tiny", 3)])
@@ -167,3 +172,11 @@ def test_one_run_per_job_makes_no_bundles_and_bundles_need_one_process():
     two = {"default": {"mem_mb": 1000, "runtime": 10, "cpus_per_task": 1, "gpus": 0, "tasks": 2}}
     with pytest.raises(ValueError, match="m2.runs_per_job: a job of several runs trains them in one process"):
         prepare_config({"scale": "tiny", "resources": {"train_m2": {"default": two["default"], "by_size": {}}}}, ROOT)
+
+
+def test_training_arguments_keep_their_sections_across_processes():
+    cfg = prepare_config({"scale": "tiny"}, ROOT)
+    kwargs = {"m2": M2Config.from_config(cfg["m2"]), "seed": 3, "size": "t1"}
+    decoded = decode_arguments(encode_arguments(kwargs))
+    assert decoded == kwargs and isinstance(decoded["m2"], M2Config)
+    assert decoded["m2"].sizes == tuple(cfg["m2"]["sizes"])

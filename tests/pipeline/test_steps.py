@@ -24,7 +24,7 @@ from nc.pipeline.steps import (
     train_sentencepiece_model,
     window_tokens,
 )
-from nc.sections import CodingConfig, SentencePieceConfig
+from nc.sections import CodingConfig, DataConfig, SentencePieceConfig
 
 DATA = {
     "corpus": "embedded",
@@ -51,14 +51,15 @@ CODING = CodingConfig(
 
 def prepare(root, data=DATA):
     """The data rules' jobs in order; returns {split: manifest path}."""
+    data = DataConfig.from_config(data)
     parts = {}
-    for corpus_split, n in data["parts"].items():
+    for corpus_split, n in data.parts.items():
         parts[corpus_split] = [root / "parts" / corpus_split / f"{i}-of-{n}" / "meta.json" for i in range(n)]
         for i, marker in enumerate(parts[corpus_split]):
-            corpus_part(marker, data, corpus_split, i, progress=False)
+            corpus_part(marker, data.corpus_config, corpus_split, i, progress=False)
     manifests = {}
-    for split, spec in data["splits"].items():
-        shards = [root / split / "shards" / f"{j}-of-{spec['shards']}" / "meta.json" for j in range(spec["shards"])]
+    for split, spec in data.splits.items():
+        shards = [root / split / "shards" / f"{j}-of-{spec.shards}" / "meta.json" for j in range(spec.shards)]
         for j, marker in enumerate(shards):
             split_shard(marker, parts[CORPUS_SPLIT_OF[split]], spec, j, progress=False)
         manifests[split] = root / split / "manifest.json"
@@ -89,11 +90,12 @@ def test_valid_split_holds_only_held_out_text(splits):
 
 
 def test_a_missing_corpus_is_named(tmp_path):
-    data = {**DATA, "corpus": str(tmp_path / "nowhere")}
+    data = DataConfig.from_config({**DATA, "corpus": str(tmp_path / "nowhere")}).corpus_config
     with pytest.raises(FileNotFoundError, match=r"corpus path .*nowhere' is not a directory"):
         corpus_part(tmp_path / "p" / "meta.json", data, "train", 0)
+    many_parts = DataConfig.from_config({**DATA, "parts": {"train": 2, "validation": 3}}).corpus_config
     with pytest.raises(ValueError, match=r"data.parts.validation = 3, but the corpus has only 1 c4-validation files"):
-        corpus_part(tmp_path / "p" / "meta.json", {**DATA, "parts": {"train": 2, "validation": 3}}, "validation", 0)
+        corpus_part(tmp_path / "p" / "meta.json", many_parts, "validation", 0)
 
 
 def compress_split(splits, root, slug, split, num_shards, **kw):

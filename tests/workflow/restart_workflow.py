@@ -27,7 +27,9 @@ RUN = "run/m2/bytes/s2/default/seed0"
 SNAKEFILE = """
 import os
 
-M2 = {m2!r}
+from nc.sections import M2Config
+
+M2 = M2Config.from_config({m2!r})
 PROCESSES = {processes!r}
 
 rule train_m2:
@@ -42,6 +44,7 @@ rule train_m2:
 TARGET = f"{RUN}/eval.json"
 
 M2: dict[str, Any] = {
+    "seq_len": 64,
     "steps": 600,
     "batch_size": 8,
     "learning_rate": 1.0,
@@ -51,6 +54,9 @@ M2: dict[str, Any] = {
     "eval_every": 50,
     "checkpoint_every_min": 0.0,
     "parallelism": {"default": {"layout": "replicated", "remat": False}},
+    "sizes": ["s2"],
+    "studies": {},
+    "runs_per_job": 1,
 }
 
 

@@ -11,7 +11,7 @@ run_training(
     dict(
         train_manifest=snakemake.input.train,
         valid_manifest=snakemake.input.valid,
-        m1=dict(snakemake.params.m1),
+        m1=snakemake.params.m1,
         run_dir=snakemake.params.run_dir,
         eval_path=snakemake.output.eval,
         gpus=resources["gpus"],

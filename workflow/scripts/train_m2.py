@@ -16,7 +16,7 @@ run_training(
         size=wildcards.size,
         variant=wildcards.variant,
         seed=int(wildcards.seed),
-        m2=dict(snakemake.params.m2),
+        m2=snakemake.params.m2,
         gpus=resources["gpus"],
     ),
     tasks=resources["tasks"],

@@ -16,6 +16,6 @@ train_m2_runs(
         )
         for i, run in enumerate(runs)
     ],
-    m2=dict(snakemake.params.m2),
+    m2=snakemake.params.m2,
     gpus=snakemake.params.processes["gpus"],
 )

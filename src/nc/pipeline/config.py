@@ -24,6 +24,7 @@ import yaml
 from nc.data.spelling import SCHEMES
 from nc.methods import parse_method
 from nc.models.sizes import model_size
+from nc.sections import M2Config, Seq2SeqConfig
 
 SCALES_DIR = Path("config") / "scales"
 SCHEMA_PATH = Path("config") / "schema" / "config.schema.json"
@@ -246,23 +247,9 @@ def rule_resources(
     return spec
 
 
-def training_layout(m2: Mapping[str, Any], size: str) -> dict[str, Any]:
-    """{'layout', 'remat'} of M2 model ``size`` from the config's ``m2`` section (``m2.parallelism``)."""
-    parallelism = m2["parallelism"]
-    return dict(parallelism.get("by_size", {}).get(size, parallelism["default"]))
-
-
-def corpus_part_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The data settings a corpus part depends on (so changing a split's seed does not redo the parts)."""
-    data = config["data"]
-    keys = ("corpus", "docs_per_sequence", "example_bytes", "parts", "max_documents_per_file")
-    return {key: data[key] for key in keys}
-
-
-def seq2seq_chunks(config: Mapping[str, Any], split: str) -> int:
+def seq2seq_chunks(seq2seq: Seq2SeqConfig, m2: M2Config, split: str) -> int:
     """Sequence-to-sequence examples built for ``split``: ``seq2seq.train_examples`` / ``valid_examples``,
     by default exactly what M2 reads (steps x batch_size to train, eval_batches x batch_size to evaluate)."""
-    seq2seq, m2 = config["seq2seq"], config["m2"]
     if split == "m2_train":
-        return int(seq2seq.get("train_examples") or m2["steps"] * m2["batch_size"])
-    return int(seq2seq.get("valid_examples") or m2["eval_batches"] * m2["batch_size"])
+        return int(seq2seq.train_examples or m2.steps * m2.batch_size)
+    return int(seq2seq.valid_examples or m2.eval_batches * m2.batch_size)

@@ -14,6 +14,7 @@ killed, and the error names the exit codes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -27,12 +28,26 @@ from typing import Any
 
 from nc.pipeline import steps
 from nc.pipeline.runtime import configure_logging, enable_jax_compile_cache
+from nc.sections import M1Config, M2Config
 from nc.train.preemption import StopSignals
 
 # The job's log file, for the processes a multi-process job starts (they log beside the job's own lines).
 LOG_ENV = "NC_JOB_LOG"
 
 STEPS: dict[str, Callable[..., Any]] = {"train_m1": steps.train_m1, "train_m2": steps.train_m2}
+# Config sections among the steps' arguments: written to ARGS.json as mappings, built again when read.
+SECTIONS: dict[str, Any] = {"m1": M1Config, "m2": M2Config}
+
+
+def encode_arguments(kwargs: Mapping[str, Any]) -> str:
+    """A step's keyword arguments as JSON (config sections as their mappings)."""
+    return json.dumps({k: dataclasses.asdict(v) if k in SECTIONS else v for k, v in kwargs.items()})
+
+
+def decode_arguments(text: str) -> dict[str, Any]:
+    """The keyword arguments ``encode_arguments`` wrote, config sections typed again."""
+    kwargs = json.loads(text)
+    return {k: SECTIONS[k].from_config(v) if k in SECTIONS else v for k, v in kwargs.items()}
 
 
 def _free_port() -> int:
@@ -97,7 +112,7 @@ def run_training(
         return STEPS[step](**kwargs)
     with tempfile.TemporaryDirectory(prefix="nc-launch-") as tmp:
         args_path = Path(tmp) / "args.json"
-        args_path.write_text(json.dumps(dict(kwargs)), encoding="utf-8")
+        args_path.write_text(encode_arguments(kwargs), encoding="utf-8")
         env = {**os.environ, LOG_ENV: str(log_path)} if log_path else dict(os.environ)
         commands = process_commands(step, args_path, tasks=tasks, nodes=nodes, gpus=int(kwargs.get("gpus", 0)), env=env)
         with StopSignals() as stop:
@@ -113,8 +128,7 @@ def main(argv: list[str]) -> None:
     if len(argv) != 2:
         raise SystemExit("usage: python -m nc.pipeline.launch STEP ARGS.json")
     step, args_path = argv
-    with open(args_path, encoding="utf-8") as f:
-        kwargs = json.load(f)
+    kwargs = decode_arguments(Path(args_path).read_text(encoding="utf-8"))
     if step not in STEPS:
         raise SystemExit(f"unknown training step {step!r}; known: {sorted(STEPS)}")
     STEPS[step](**kwargs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
@@ -36,7 +37,6 @@ from nc.data.splits import write_corpus_part, write_split, write_split_shard
 from nc.data.tokenizers import SentencePieceTokenizer, train_sentencepiece
 from nc.io import read_json, write_bytes, write_json
 from nc.methods import MethodSpec, parse_method
-from nc.pipeline.config import training_layout
 from nc.records import (
     DEVICE_COLUMNS,
     POSITION_ACCURACY_PREFIX,
@@ -48,7 +48,17 @@ from nc.records import (
     record_from_row,
     write_records,
 )
-from nc.sections import CodingConfig, SentencePieceConfig
+from nc.sections import (
+    CodingConfig,
+    CorpusConfig,
+    M1Config,
+    M2Config,
+    Schedule,
+    SentencePieceConfig,
+    Seq2SeqConfig,
+    SpellingConfig,
+    SplitConfig,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +77,18 @@ def _shard_dir(marker: str | Path) -> Path:
 
 # ------------------------------------------------------------------------------------------------ data
 def corpus_part(
-    out_marker: str | Path, data: Mapping[str, Any], corpus_split: str, part: int, progress: bool = True
+    out_marker: str | Path, corpus: CorpusConfig, corpus_split: str, part: int, progress: bool = True
 ) -> int:
-    """Corpus part ``part`` of ``data.parts[corpus_split]``, in stream order (``nc.data.splits``)."""
+    """Corpus part ``part`` of ``corpus.parts[corpus_split]``, in stream order (``nc.data.splits``)."""
     return write_corpus_part(
         _shard_dir(out_marker),
-        corpus=data["corpus"],
+        corpus=corpus.corpus,
         corpus_split=corpus_split,
         part=part,
-        num_parts=data["parts"][corpus_split],
-        docs_per_sequence=data["docs_per_sequence"],
-        example_bytes=data["example_bytes"],
-        max_documents_per_file=data["max_documents_per_file"][corpus_split],
+        num_parts=corpus.parts[corpus_split],
+        docs_per_sequence=corpus.docs_per_sequence,
+        example_bytes=corpus.example_bytes,
+        max_documents_per_file=corpus.max_documents_per_file[corpus_split],
         progress=progress,
     )
 
@@ -86,7 +96,7 @@ def corpus_part(
 def split_shard(
     out_marker: str | Path,
     part_markers: Sequence[str | Path],
-    spec: Mapping[str, Any],
+    spec: SplitConfig,
     shard: int,
     progress: bool = True,
 ) -> int:
@@ -94,19 +104,19 @@ def split_shard(
     return write_split_shard(
         _shard_dir(out_marker),
         [_shard_dir(m) for m in part_markers],
-        seed=spec["seed"],
+        seed=spec.seed,
         shard=shard,
-        num_shards=spec["shards"],
-        max_examples=spec["examples"],
+        num_shards=spec.shards,
+        max_examples=spec.examples,
         progress=progress,
     )
 
 
 def split_manifest(
-    shard_markers: Sequence[str | Path], manifest_path: str | Path, split: str, spec: Mapping[str, Any]
+    shard_markers: Sequence[str | Path], manifest_path: str | Path, split: str, spec: SplitConfig
 ) -> dict[str, Any]:
     """The manifest of split ``split`` (counts, bytes, checksums of its shards; byte counts)."""
-    return write_split(manifest_path, [_shard_dir(m) for m in shard_markers], split=split, seed=spec["seed"])
+    return write_split(manifest_path, [_shard_dir(m) for m in shard_markers], split=split, seed=spec.seed)
 
 
 def byte_unigram(m1_train_manifest: str | Path, out_path: str | Path) -> dict[str, Any]:
@@ -120,18 +130,18 @@ def byte_unigram(m1_train_manifest: str | Path, out_path: str | Path) -> dict[st
 
 
 # ------------------------------------------------------------------------------------------------ M1
-def _train_config(cfg: Mapping[str, Any], seed: int, **extra):
+def _train_config(schedule: Schedule, seed: int, **extra):
     from nc.train import TrainConfig
 
     return TrainConfig(
-        steps=cfg["steps"],
-        batch_size=cfg["batch_size"],
-        lr_constant=cfg["learning_rate"],
-        warmup_steps=cfg["warmup_steps"],
-        z_loss=cfg["z_loss"],
-        eval_batches=cfg["eval_batches"],
-        checkpoint_every=max(1, cfg["steps"] // 4),
-        checkpoint_every_min=cfg["checkpoint_every_min"],
+        steps=schedule.steps,
+        batch_size=schedule.batch_size,
+        lr_constant=schedule.learning_rate,
+        warmup_steps=schedule.warmup_steps,
+        z_loss=schedule.z_loss,
+        eval_batches=schedule.eval_batches,
+        checkpoint_every=max(1, schedule.steps // 4),
+        checkpoint_every_min=schedule.checkpoint_every_min,
         seed=seed,
         **extra,
     )
@@ -159,7 +169,7 @@ def _write_run_eval(eval_path: str | Path, result: dict[str, Any]) -> None:
 def train_m1(
     train_manifest: str | Path,
     valid_manifest: str | Path,
-    m1: Mapping[str, Any],
+    m1: M1Config,
     run_dir: str | Path,
     eval_path: str | Path,
     progress: bool = True,
@@ -176,12 +186,12 @@ def train_m1(
     from nc.train.sharding import replicated_sharding
 
     mesh = _training_job(gpus)
-    train = PackedByteRows(ExampleSplit(train_manifest), m1["seq_len"])
-    valid = PackedByteRows(ExampleSplit(valid_manifest), m1["seq_len"])
-    cfg = _train_config(m1, m1["seed"])
-    train_lm(train, valid, model_size(m1["size"]), cfg, run_dir, progress=progress)
+    train = PackedByteRows(ExampleSplit(train_manifest), m1.seq_len)
+    valid = PackedByteRows(ExampleSplit(valid_manifest), m1.seq_len)
+    cfg = _train_config(m1, m1.seed)
+    train_lm(train, valid, model_size(m1.size), cfg, run_dir, progress=progress)
     result = evaluate_run(
-        run_dir, valid, eval_batches=m1["eval_batches"], batch_size=m1["batch_size"], sharding=replicated_sharding(mesh)
+        run_dir, valid, eval_batches=m1.eval_batches, batch_size=m1.batch_size, sharding=replicated_sharding(mesh)
     )
     _write_run_eval(eval_path, result)
     return result
@@ -466,7 +476,7 @@ def seq2seq_shard(
     *,
     slug: str,
     m1_dir: str | Path,
-    seq2seq: Mapping[str, Any],
+    seq2seq: Seq2SeqConfig,
     coding: CodingConfig,
     split: str,
     shard: int,
@@ -484,7 +494,7 @@ def seq2seq_shard(
     method = parse_method(slug)
     examples = ExampleSplit(split_manifest)
     first, stop = shard_range(total_chunks, shard, num_shards)
-    input_bytes = seq2seq["input_bytes"]
+    input_bytes = seq2seq.input_bytes
     ranges = list(seq2seq_chunk_ranges(examples, input_bytes, first, stop))
     count = sum(keep for *_, keep in ranges)
     if count == 0 and shard == 0:
@@ -492,7 +502,7 @@ def seq2seq_shard(
     source = probability_source(method, coding, m1_dir=m1_dir)
     encoder = shard_encoder(method, source, coding, None)
     chunk_examples = coding.chunk_examples
-    code_vocab, seq_len = method.fixed_vocab_size, seq2seq["seq_len"]
+    code_vocab, seq_len = method.fixed_vocab_size, seq2seq.seq_len
     vocab = {"compress": 256 + code_vocab, "decompress": code_vocab + 256, "bytelm": 256}
     with contextlib.ExitStack() as stack:
         writers = {
@@ -560,7 +570,7 @@ def train_m2(
     size: str,
     variant: str,
     seed: int,
-    m2: Mapping[str, Any],
+    m2: M2Config,
     progress: bool = True,
     gpus: int = 0,
 ) -> dict[str, Any]:
@@ -583,21 +593,21 @@ def train_m2(
     valid_rows = load_token_dataset(valid_manifest)
     method = parse_method(valid_rows.meta["method"])
     if variant == "bytematched":
-        m2 = {**m2, "eval_batches": 2 * m2["eval_batches"]}
+        m2 = dataclasses.replace(m2, eval_batches=2 * m2.eval_batches)
     sample = validation_sample(
-        len(valid_rows), m2["eval_batches"] * m2["batch_size"], seed, deterministic_dataset=not method.is_bitstream
+        len(valid_rows), m2.eval_batches * m2.batch_size, seed, deterministic_dataset=not method.is_bitstream
     )
     valid = valid_rows.rows(sample)
     if variant == "bytematched":
         train, valid = TruncatedRows(train, train.seq_len // 2), truncate_dataset(valid, valid.seq_len // 2)
     windows = window_tokens(method) if variant == "default" else None
-    cfg = _train_config(m2, seed, eval_every=m2["eval_every"], **training_layout(m2, size))
+    cfg = _train_config(m2, seed, eval_every=m2.eval_every, **m2.training_layout(size))
     train_lm(train, valid, model_size(size), cfg, run_dir, window_tokens=windows, progress=progress)
     result = evaluate_run(
         run_dir,
         valid,
-        eval_batches=m2["eval_batches"],
-        batch_size=m2["batch_size"],
+        eval_batches=m2.eval_batches,
+        batch_size=m2.batch_size,
         window_tokens=windows,
         sharding=replicated_sharding(mesh),
     )
@@ -606,7 +616,7 @@ def train_m2(
     return result
 
 
-def train_m2_runs(runs: Sequence[Mapping[str, Any]], *, m2: Mapping[str, Any], gpus: int = 0) -> None:
+def train_m2_runs(runs: Sequence[Mapping[str, Any]], *, m2: M2Config, gpus: int = 0) -> None:
     """``train_m2`` for each of ``runs`` (keyword arguments: manifests, run_dir, eval_path, size, variant,
     seed), one after another in this process: runs of one shape reuse its compiled programs
     (``nc.train.loop.training_programs``). A rerun of the job resumes each run from its checkpoints (a
@@ -625,7 +635,7 @@ def spelling_finetune(
     curve_csv: str | Path,
     *,
     scheme: str,
-    spelling: Mapping[str, Any],
+    spelling: SpellingConfig,
     coding: CodingConfig,
     m1_dir: str | Path | None = None,
     sentencepiece_model: str | Path | None = None,
@@ -640,7 +650,7 @@ def spelling_finetune(
     spec = spelling_task.spelling_scheme(scheme)
     method = spec.spec
     train_words, held_out = spelling_task.split_words(
-        spelling_task.shipped_words(), spelling["held_out_fraction"], spelling["seed"]
+        spelling_task.shipped_words(), spelling.held_out_fraction, spelling.seed
     )
     words = train_words + held_out
     tokenizer = _sentencepiece_tokenizer(method, sentencepiece_model)
@@ -652,7 +662,7 @@ def spelling_finetune(
         source = probability_source(method, coding, m1_dir=m1_dir)
         encoded = encode_examples([w.encode("utf-8") for w in words], method, source, precision=coding.precision)
         inputs = {w: e.tokens for w, e in zip(words, encoded)}
-    char_ids = spelling_task.character_ids(spec, "".join(words), vocab_size, tokenizer, seed=spelling["seed"])
+    char_ids = spelling_task.character_ids(spec, "".join(words), vocab_size, tokenizer, seed=spelling.seed)
     make = lambda ws: spelling_task.spelling_dataset(
         ws, inputs, char_ids, spelling_task.separator_id(spec), vocab_size, method.label
     )
@@ -661,10 +671,10 @@ def spelling_finetune(
         Path(pretrained_eval).parent,
         make(train_words),
         evaluations,
-        steps=spelling["steps"],
-        batch_size=spelling["batch_size"],
-        eval_every=spelling["eval_every"],
-        seed=spelling["seed"],
+        steps=spelling.steps,
+        batch_size=spelling.batch_size,
+        eval_every=spelling.eval_every,
+        seed=spelling.seed,
         progress=progress,
     )
     size = read_json(pretrained_eval)["size"]
