@@ -162,6 +162,8 @@ class MethodSpec:
         return self.label
 
 
+# Section 3.3: the range coder's precision in every experiment of the paper (the coder's default).
+PAPER_PRECISION = 14
 # Token widths of the paper's two vocabularies.
 V256_BITS, V65K_BITS = 8, 16
 

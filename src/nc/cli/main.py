@@ -18,7 +18,7 @@ from pathlib import Path
 from nc.cli.codec import DEFAULT_BLOCK_BYTES, Models, compress_file, decompress_file
 from nc.cli.generate import Generation, Generator, Sampling
 from nc.coding import CorruptStreamError
-from nc.methods import parse_method
+from nc.methods import PAPER_PRECISION, parse_method
 from nc.sections import CodingConfig
 
 EXIT_ERROR = 2
@@ -31,10 +31,14 @@ def _model_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _coding_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--precision", type=int, default=14, help="range-coder precision (default 14)")
+    parser.add_argument(
+        "--precision", type=int, default=PAPER_PRECISION, help=f"range-coder precision (default {PAPER_PRECISION})"
+    )
     parser.add_argument("--m1-call-mb", type=float, default=256.0, help="working memory of one M1 call")
     parser.add_argument("--m1-max-rows", type=int, default=256, help="at most this many rows per M1 call")
-    parser.add_argument("--batch-size", type=int, default=64, help="rows per call of the StaticAC source")
+    parser.add_argument(
+        "--batch-size", type=int, default=CodingConfig.batch_size, help="rows per call of the StaticAC source"
+    )
     parser.add_argument("--m1-length-step", type=int, default=64, help="AC contexts are multiples of this")
 
 

@@ -16,12 +16,13 @@ from nc.coding import decoders
 from nc.coding.engine import ContextPlan, EncodeError, Encoder
 from nc.coding.errors import CorruptStreamError
 from nc.coding.gzip import gzip_compress, gzip_prefix_bytes
-from nc.coding.quantize import check_precision
+from nc.coding.quantize import PAPER_PRECISION, check_precision
 from nc.coding.sideinfo import SideInfoReader, pack_side_info
 from nc.coding.sources import ALPHABET_SIZE, ProbabilitySource, call_source
 from nc.coding.tokens import bits_to_tokens, tokens_to_bits
 from nc.coding.windows import NO_EXCEPTION, default_max_window_symbols
 from nc.methods import MethodSpec
+from nc.sections import CodingConfig
 
 
 @dataclass
@@ -96,9 +97,9 @@ def encode_examples(
     method: MethodSpec,
     source: ProbabilitySource | None,
     *,
-    precision: int = 14,
+    precision: int = PAPER_PRECISION,
     max_tokens: int | None = None,
-    batch_size: int = 64,
+    batch_size: int = CodingConfig.batch_size,
     progress: bool = False,
     return_symbol_bits: bool = False,
     max_window_symbols: int | None = None,
@@ -142,9 +143,9 @@ def encode_example_chunks(
     method: MethodSpec,
     source: ProbabilitySource | None,
     *,
-    precision: int = 14,
+    precision: int = PAPER_PRECISION,
     max_tokens: int | None = None,
-    batch_size: int = 64,
+    batch_size: int = CodingConfig.batch_size,
     on_done: Callable[[int], object] | None = None,
     return_symbol_bits: bool = False,
     max_window_symbols: int | None = None,
@@ -209,9 +210,9 @@ def make_encoder(
     method: MethodSpec,
     source: ProbabilitySource,
     *,
-    precision: int = 14,
+    precision: int = PAPER_PRECISION,
     max_tokens: int | None = None,
-    batch_size: int = 64,
+    batch_size: int = CodingConfig.batch_size,
     max_window_symbols: int | None = None,
     plan: ContextPlan = ContextPlan.NONE,
     threads: int | None = None,
@@ -310,7 +311,7 @@ def decode_example(
     method: MethodSpec,
     source: ProbabilitySource | None,
     *,
-    precision: int = 14,
+    precision: int = PAPER_PRECISION,
     max_window_symbols: int | None = None,
 ) -> bytes:
     """Decompress one example; raises CorruptStreamError on anything inconsistent."""
@@ -324,8 +325,8 @@ def decode_examples(
     method: MethodSpec,
     source: ProbabilitySource | None,
     *,
-    precision: int = 14,
-    batch_size: int = 64,
+    precision: int = PAPER_PRECISION,
+    batch_size: int = CodingConfig.batch_size,
     max_window_symbols: int | None = None,
     progress: bool = False,
 ) -> list[bytes]:

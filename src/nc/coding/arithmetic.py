@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from nc.coding.quantize import check_precision, symbol_interval
+from nc.coding.quantize import PAPER_PRECISION, check_precision, symbol_interval
 
 
 @njit(cache=True, inline="always")
@@ -262,7 +262,7 @@ def _check_cdfs(cdfs: np.ndarray, n: int, precision: int) -> np.ndarray:
     return cdfs
 
 
-def encode_with_cdfs(symbols, cdfs, precision: int = 14, *, return_finished_lengths: bool = False):
+def encode_with_cdfs(symbols, cdfs, precision: int = PAPER_PRECISION, *, return_finished_lengths: bool = False):
     """Arithmetic-code ``symbols`` [N] with per-position integer CDFs [N, A+1] (total 2**precision).
 
     Returns (packed bits np.uint8 MSB-first, num_bits), plus int64 [N] finished-now lengths (bits the
@@ -278,12 +278,12 @@ def encode_with_cdfs(symbols, cdfs, precision: int = 14, *, return_finished_leng
     return (packed, int(num_bits), finished) if return_finished_lengths else (packed, int(num_bits))
 
 
-def finished_bit_lengths(symbols, cdfs, precision: int = 14) -> np.ndarray:
+def finished_bit_lengths(symbols, cdfs, precision: int = PAPER_PRECISION) -> np.ndarray:
     """Finished-now stream length after each symbol (int64 [N]); the last equals the encoded length."""
     return encode_with_cdfs(symbols, cdfs, precision, return_finished_lengths=True)[2]
 
 
-def encode_with_probs(symbols, probs, precision: int = 14):
+def encode_with_probs(symbols, probs, precision: int = PAPER_PRECISION):
     """Quantise and encode in one pass (no [N, A+1] CDF array).
 
     Returns (unpacked bits uint8 [num_bits], finished int64 [N], states int64 [N, 4]) where
@@ -303,7 +303,7 @@ def encode_with_probs(symbols, probs, precision: int = 14):
     return out[:num_bits], finished, states
 
 
-def decode_with_cdfs(packed_bits, num_bits: int, cdfs, precision: int = 14) -> np.ndarray:
+def decode_with_cdfs(packed_bits, num_bits: int, cdfs, precision: int = PAPER_PRECISION) -> np.ndarray:
     """Decode len(cdfs) symbols from a packed MSB-first bitstream (bits past ``num_bits`` read as 0)."""
     precision = check_precision(precision, 2)
     cdfs = _check_cdfs(cdfs, len(cdfs), precision)
@@ -338,7 +338,9 @@ def _prefix_covered_kernel(bits, states, kept_bits, precision):
     return covered
 
 
-def prefix_covered_symbols(bits: np.ndarray, states: np.ndarray, kept_bits: int, precision: int = 14) -> int:
+def prefix_covered_symbols(
+    bits: np.ndarray, states: np.ndarray, kept_bits: int, precision: int = PAPER_PRECISION
+) -> int:
     """Symbols fully determined by the first ``kept_bits`` bits of a terminated stream.
 
     Symbol n counts when the dyadic interval of the kept prefix lies inside the coder's interval

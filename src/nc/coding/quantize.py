@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from nc.methods import PAPER_PRECISION
+
 MIN_PRECISION = 8
 MAX_PRECISION = 30  # range * count products must fit in int64
 
@@ -160,7 +162,7 @@ def _quantize_rows(probs, precision, cdfs):
     return -1
 
 
-def quantize_cdfs(probs: np.ndarray, precision: int = 14) -> np.ndarray:
+def quantize_cdfs(probs: np.ndarray, precision: int = PAPER_PRECISION) -> np.ndarray:
     """Quantise float32 probabilities [N, A] to int32 CDFs [N, A+1] with total 2**precision.
 
     Rows need not be normalised; a row with a negative, NaN/inf or all-zero entry raises ValueError.

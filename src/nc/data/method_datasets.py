@@ -23,7 +23,8 @@ from tqdm.auto import tqdm
 from nc.data.dataset import PAD_ID, TokenDataset, TokenRows, row_chunks, token_dtype
 from nc.data.shards import ExampleSplit
 from nc.data.tokenizers import BYTES_VOCAB_SIZE, SentencePieceTokenizer, bytes_tokens
-from nc.methods import MethodSpec
+from nc.methods import PAPER_PRECISION, MethodSpec
+from nc.sections import CodingConfig
 
 
 @dataclass
@@ -67,8 +68,8 @@ def tokenize_examples(
     seq_len: int,
     source=None,
     sentencepiece: SentencePieceTokenizer | None = None,
-    precision: int = 14,
-    batch_size: int = 64,
+    precision: int = PAPER_PRECISION,
+    batch_size: int = CodingConfig.batch_size,
     progress: bool = False,
     encoder=None,
 ) -> MethodTokens:
@@ -102,8 +103,8 @@ def tokenize_chunks(
     seq_len: int,
     source=None,
     sentencepiece: SentencePieceTokenizer | None = None,
-    precision: int = 14,
-    batch_size: int = 64,
+    precision: int = PAPER_PRECISION,
+    batch_size: int = CodingConfig.batch_size,
     on_done: Callable[[int], object] | None = None,
     encoder=None,
 ) -> Iterator[MethodTokens]:
@@ -172,8 +173,8 @@ def decoded_prefixes(
     *,
     source=None,
     sentencepiece: SentencePieceTokenizer | None = None,
-    precision: int = 14,
-    batch_size: int = 64,
+    precision: int = PAPER_PRECISION,
+    batch_size: int = CodingConfig.batch_size,
 ) -> list[bytes]:
     """The raw bytes examples ``indices`` of a tokenised split decode back to (for lossless checks).
 
