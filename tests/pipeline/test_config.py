@@ -11,6 +11,7 @@ from nc.pipeline.config import (
     prepare_config,
     rule_resources,
     run_bundles,
+    run_flops_per_token,
     seq2seq_chunks,
     seq2seq_slugs,
     study_runs,
@@ -165,6 +166,23 @@ def test_run_bundles_cover_every_run_once_in_jobs_of_one_shape(scale, per_job):
     for bundle in bundles:
         shapes.setdefault(bundle.name.rsplit("_", 1)[0], []).append(len(bundle.runs))
     assert all(max(n) - min(n) <= 1 for n in shapes.values())
+
+
+def test_costlier_shapes_get_fewer_runs_per_job():
+    cfg = prepare_config({"scale": "tiny"}, ROOT)
+    bundles = {b.name: b for b in run_bundles(cfg)}
+    cost = {
+        n: run_flops_per_token(b.size, b.runs[0].variant, int(n.split("_v")[1].split("_")[0]))
+        for n, b in bundles.items()
+    }
+    cheapest = min(cost.values())
+    budget = cfg["m2"]["runs_per_job"] * cheapest
+    for name, bundle in bundles.items():
+        # within one run of the budget; a single run may exceed it
+        assert len(bundle.runs) == 1 or (len(bundle.runs) - 1) * cost[name] <= budget, name
+    assert len(bundles["t1_default_v65536_0"].runs) < len(bundles["t1_default_v256_0"].runs)
+    assert run_flops_per_token("t1", "default", 65536) > 5 * run_flops_per_token("t1", "default", 256)
+    assert run_flops_per_token("t1", "bytematched", 256) == run_flops_per_token("t1", "default", 256) / 2
 
 
 def test_one_run_per_job_makes_no_bundles_and_bundles_need_one_process():

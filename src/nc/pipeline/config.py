@@ -14,6 +14,7 @@ the three Table 5 tasks ``seq2seq-compress``, ``seq2seq-decompress``, ``seq2seq-
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,10 +196,13 @@ class RunBundle:
 
 
 def run_bundles(config: Mapping[str, Any]) -> list[RunBundle]:
-    """The M2 runs in jobs of at most ``m2.runs_per_job`` (none when it is 1: a job per run).
+    """The M2 runs in jobs of about equal cost (none when ``m2.runs_per_job`` is 1: a job per run).
 
     A job's runs share a model size, variant and vocabulary, so the process traces and compiles its
-    training and evaluation programs once; runs of one key are spread evenly over its jobs.
+    training and evaluation programs once. ``m2.runs_per_job`` runs of the cheapest shape make one job;
+    a costlier shape (a larger model, or the 65,536-entry output layer) gets fewer runs per job, in
+    proportion to its FLOPs per token (``run_flops_per_token``), so that no job of expensive runs is left
+    alone at the end of the workflow. Runs of one key are spread evenly over its jobs.
     """
     per_job = config["m2"]["runs_per_job"]
     if per_job <= 1:
@@ -206,13 +210,29 @@ def run_bundles(config: Mapping[str, Any]) -> list[RunBundle]:
     keys: dict[tuple[str, str, int], list[Run]] = {}
     for run in study_runs(config):
         keys.setdefault((run.size, run.variant, _vocab_size(config, run.slug)), []).append(run)
+    cost = {key: run_flops_per_token(*key) for key in keys}
+    budget = per_job * min(cost.values())
     bundles = []
-    for (size, variant, vocab_size), runs in sorted(keys.items()):
-        jobs = -(-len(runs) // per_job)
+    for key, runs in sorted(keys.items()):
+        size, variant, vocab_size = key
+        jobs = min(len(runs), max(1, math.ceil(len(runs) * cost[key] / budget - 1e-9)))
         for k in range(jobs):
             name = f"{size}_{variant}_v{vocab_size}_{k}".replace("-", "_")
             bundles.append(RunBundle(name, size, tuple(runs[k::jobs])))
     return bundles
+
+
+# What a training position costs besides its FLOPs (data, optimizer, evaluation, dispatch), in FLOPs: measured
+# on the tiny scale's CPU runs (a t1 run over 256 tokens takes ~25 CPU-s, one over 65,536 ~200 CPU-s).
+RUN_OVERHEAD_FLOPS_PER_TOKEN = 6 * 240_000
+
+
+def run_flops_per_token(size: str, variant: str, vocab_size: int) -> float:
+    """The relative cost of a run's shape per training position: 6 x (non-embedding parameters + output
+    layer) plus ``RUN_OVERHEAD_FLOPS_PER_TOKEN``, halved for ``bytematched`` runs (half the sequence)."""
+    model = model_size(size)
+    flops = 6.0 * (model.non_embedding_params + vocab_size * model.embed_dim) + RUN_OVERHEAD_FLOPS_PER_TOKEN
+    return flops / 2 if variant == "bytematched" else flops
 
 
 def _vocab_size(config: Mapping[str, Any], slug: str) -> int:
