@@ -1,12 +1,15 @@
 """The claims' predicates on synthetic summaries that make them true, and on perturbed ones that do not."""
 
+import pandas as pd
 import pytest
 from synthetic_runs import SIZES, make_frames, spelling_curves
 
-from nc.analysis.claims import CLAIMS, Evidence, evaluate_claims
+from nc.analysis.claims import CLAIMS, Evidence, evaluate_claims, seq2seq_decompression
 from nc.analysis.options import AnalysisOptions
 from nc.analysis.outputs import analysis_frames
 from nc.analysis.summary import make_summary
+from nc.analysis.tables import EQ16, comparison_name
+from nc.methods import ac
 
 OPTIONS = AnalysisOptions.from_config({"m1_size": "t0"})
 
@@ -97,3 +100,26 @@ def test_spelling_order_fails_when_shared_ids_spell_best_and_is_inconclusive_on_
     swapped = {"SentencePiece (Characters)": 0.9, "EqualInfoAC[b=16;v=256]": 0.4, "SentencePiece (Shared)": 0.6}
     assert verdicts(spelling=spelling_curves(swapped))["spelling_order"] == "does not hold"
     assert verdicts(spelling=spelling_curves(words=5))["spelling_order"] == "inconclusive"
+
+
+def _table5_welch(eq_p, eq_reverse):
+    rows = []
+    for method, p, reverse in ((ac(), 0.4, False), (EQ16, eq_p, eq_reverse)):
+        rows.append(
+            {
+                "source": "Table 5 / Section 5.2",
+                "a": comparison_name(method, "Decompress"),
+                "b": comparison_name(method, "Byte Level LM"),
+                "p": p,
+                "verdict": "significant" if p < 0.05 else "not significant",
+                "reverse_significant": reverse,
+            }
+        )
+    return Evidence({"welch_tests": pd.DataFrame(rows)}, pd.DataFrame(), OPTIONS.tolerances)
+
+
+def test_decompression_significantly_worse_than_the_byte_lm_does_not_hold():
+    assert seq2seq_decompression(_table5_welch(0.001, False)).outcome == "holds"
+    assert seq2seq_decompression(_table5_welch(0.3, False)).outcome == "inconclusive"
+    worse = seq2seq_decompression(_table5_welch(0.999, True))
+    assert worse.outcome == "does not hold" and "significantly worse" in worse.detail

@@ -603,12 +603,20 @@ def seq2seq_decompression(ev):
     if ac_row.empty or eq_row.empty:
         raise Missing(f"Table 5 comparisons of {ac()} and {EQ16}")
     ac_cmp, eq_cmp = ac_row.iloc[0], eq_row.iloc[0]
-    # A significant AC gain contradicts the claim; an insignificant EqualInfoAC gain only fails to confirm it.
-    outcome = False if ac_cmp["verdict"] == "significant" else (True if eq_cmp["verdict"] == "significant" else None)
+    # A significant AC gain contradicts the claim, and so does EqualInfoAC decompressing significantly worse
+    # than the byte LM (the opposite one-sided test); an insignificant EqualInfoAC gain only fails to confirm it.
+    reverse = eq_cmp.get("reverse_significant")
+    eq_worse = reverse is not None and not pd.isna(reverse) and bool(reverse)
+    if ac_cmp["verdict"] == "significant" or eq_worse:
+        outcome: bool | None = False
+    else:
+        outcome = True if eq_cmp["verdict"] == "significant" else None
     return verdict(
         outcome,
         f"{ac()} decompress vs byte LM: p = {ac_cmp['p']:.3g} ({ac_cmp['verdict']}); "
-        f"{EQ16}: p = {eq_cmp['p']:.3g} ({eq_cmp['verdict']})",
+        f"{EQ16}: p = {eq_cmp['p']:.3g} ({eq_cmp['verdict']}"
+        + ("; significantly worse than the byte LM" if eq_worse else "")
+        + ")",
         "not significant",
     )
 

@@ -29,8 +29,14 @@ class WelchResult:
     def significant(self) -> bool:
         return bool(np.isfinite(self.p) and self.p < self.alpha)
 
+    @property
+    def reverse_significant(self) -> bool:
+        """A one-sided test whose opposite alternative is significant (p of the opposite = 1 - p): the
+        difference lies decidedly the other way. False for a two-sided test."""
+        return bool(self.alternative != "two-sided" and np.isfinite(self.p) and 1.0 - self.p < self.alpha)
+
     def as_dict(self) -> dict:
-        return {**asdict(self), "significant": self.significant}
+        return {**asdict(self), "significant": self.significant, "reverse_significant": self.reverse_significant}
 
 
 def welch_dof(std1: float, n1: int, std2: float, n2: int) -> float:

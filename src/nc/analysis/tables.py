@@ -636,6 +636,7 @@ def welch_tests(ctx: TableContext) -> pd.DataFrame:
                 "dof": res.dof if res else np.nan,
                 "p": res.p if res else np.nan,
                 "verdict": ("significant" if res.significant else "not significant") if res else "not testable",
+                "reverse_significant": res.reverse_significant if res else np.nan,
                 "paper_claim": c["paper_claim"],
                 "paper_t": paper_res.t if paper_res else np.nan,
                 "paper_p": paper_res.p if paper_res else np.nan,
