@@ -16,12 +16,12 @@ from nc.coding import decoders
 from nc.coding.engine import ContextPlan, EncodeError, Encoder
 from nc.coding.errors import CorruptStreamError
 from nc.coding.gzip import gzip_compress, gzip_prefix_bytes
-from nc.coding.quantize import PAPER_PRECISION, check_precision
+from nc.coding.quantize import check_precision
 from nc.coding.sideinfo import SideInfoReader, pack_side_info
 from nc.coding.sources import ALPHABET_SIZE, ProbabilitySource, call_source
 from nc.coding.tokens import bits_to_tokens, tokens_to_bits
 from nc.coding.windows import NO_EXCEPTION, default_max_window_symbols
-from nc.methods import MethodSpec
+from nc.methods import PAPER_PRECISION, MethodSpec
 from nc.sections import CodingConfig
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from nc.coding.quantize import PAPER_PRECISION, check_precision, symbol_interval
+from nc.coding.quantize import check_precision, symbol_interval
+from nc.methods import PAPER_PRECISION
 
 
 @njit(cache=True, inline="always")
