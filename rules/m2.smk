@@ -44,6 +44,7 @@ for bundle in RUN_BUNDLES:
             processes=rule_resources(config, "train_m2", bundle.size),
         group: cluster_group("train_m2")
         threads: threads_of("train_m2")
+        priority: bundle.priority
         resources:
             **resources_of("train_m2", bundle.size),
         log:

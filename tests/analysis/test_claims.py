@@ -87,6 +87,17 @@ def test_studies_run_at_one_vocabulary_are_judged_on_it():
     assert none_run["gzip_header_minimal"] == "not testable"
 
 
+def test_window_and_delay_studies_run_at_one_vocabulary_are_judged_on_it():
+    v65k = [f"EqualInfoAC[b={b};v=65k]" for b in (32, 64, 128)] + ["EqualInfoAC[b=16;v=65k;delay]"]
+    result = verdicts(drop=v65k)
+    assert result["shorter_windows_bits_per_token"] == "holds"
+    assert result["delay_tradeoff"] == "holds"
+    contradicted = verdicts({("EqualInfoAC[b=64;v=256]", "t2"): 1.3}, drop=v65k)
+    assert contradicted["shorter_windows_bits_per_token"] == "does not hold"
+    windows = [f"EqualInfoAC[b={b};v={v}]" for b in (32, 64, 128) for v in ("256", "65k")]
+    assert verdicts(drop=windows)["shorter_windows_bits_per_token"] == "not testable"
+
+
 def test_positions_claim_fails_when_late_positions_unlock_first():
     runs, evals, comp = make_frames()
     mask = evals["method"] == "EqualInfoAC[b=64;v=256]"

@@ -183,6 +183,12 @@ def test_costlier_shapes_get_fewer_runs_per_job():
     assert len(bundles["t1_default_v65536_0"].runs) < len(bundles["t1_default_v256_0"].runs)
     assert run_flops_per_token("t1", "default", 65536) > 5 * run_flops_per_token("t1", "default", 256)
     assert run_flops_per_token("t1", "bytematched", 256) == run_flops_per_token("t1", "default", 256) / 2
+    # a job's cost in cheapest runs, and costlier jobs start first
+    for name, bundle in bundles.items():
+        assert bundle.relative_cost == pytest.approx(len(bundle.runs) * cost[name] / cheapest)
+    by_priority = sorted(bundles.values(), key=lambda b: b.priority)
+    assert [b.relative_cost for b in by_priority] == sorted(b.relative_cost for b in by_priority)
+    assert bundles["t1_default_v65536_0"].priority > bundles["t1_default_v256_0"].priority
 
 
 def test_one_run_per_job_makes_no_bundles_and_bundles_need_one_process():

@@ -188,11 +188,18 @@ def study_runs(config: Mapping[str, Any]) -> list[Run]:
 
 @dataclass(frozen=True)
 class RunBundle:
-    """M2 runs one job trains one after another, in one process (``m2.runs_per_job``)."""
+    """M2 runs one job trains one after another, in one process (``m2.runs_per_job``); ``relative_cost``
+    is the job's FLOPs in units of the cheapest run (``run_flops_per_token``)."""
 
     name: str
     size: str
     runs: tuple[Run, ...]
+    relative_cost: float = 1.0
+
+    @property
+    def priority(self) -> int:
+        """Snakemake priority: costlier jobs start first, so that no long job is left alone at the end."""
+        return round(10 * self.relative_cost)
 
 
 def run_bundles(config: Mapping[str, Any]) -> list[RunBundle]:
@@ -218,7 +225,8 @@ def run_bundles(config: Mapping[str, Any]) -> list[RunBundle]:
         jobs = min(len(runs), max(1, math.ceil(len(runs) * cost[key] / budget - 1e-9)))
         for k in range(jobs):
             name = f"{size}_{variant}_v{vocab_size}_{k}".replace("-", "_")
-            bundles.append(RunBundle(name, size, tuple(runs[k::jobs])))
+            members = tuple(runs[k::jobs])
+            bundles.append(RunBundle(name, size, members, len(members) * cost[key] / min(cost.values())))
     return bundles
 
 

@@ -1,4 +1,5 @@
-"""Process set-up shared by every workflow job: logging to the rule's log file and JAX's compile cache.
+"""Process set-up shared by every workflow job: logging to the rule's log file, JAX's compile cache and
+the number of threads XLA's CPU backend may use.
 
 Each Snakemake job is a fresh Python process, and most of a small job's time would otherwise go to
 re-compiling the same XLA programs (runs that differ only in method or seed have identical shapes).
@@ -13,6 +14,9 @@ import logging
 import os
 import resource
 from pathlib import Path
+
+# XLA's CPU backend on one thread: Eigen's thread pool off, one intra-op thread.
+SINGLE_THREAD_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
 
 # Libraries that log every checkpoint step or backend probe at INFO.
 NOISY_LOGGERS = ("absl", "jax._src.xla_bridge", "jax._src.compiler", "jax._src.cache_key")
@@ -77,8 +81,27 @@ def log_peak_rss() -> None:
     logging.getLogger("nc.pipeline.runtime").info("peak_rss_mb=%.1f", peak_rss_mb())
 
 
-def setup_job(log_path: str | os.PathLike | None) -> None:
-    """Everything a workflow job needs before it calls its ``nc.pipeline.steps`` function."""
+def limit_cpu_threads(threads: int | None) -> None:
+    """Keep XLA's CPU backend on one thread when the job was given one CPU (``threads == 1``).
+
+    By default every XLA process spreads its operations over all of the machine's cores, so one-CPU
+    jobs that Snakemake runs side by side contend for the same cores. One thread each is faster in
+    total and no slower alone (``benchmarks/cpu_threads.py``; numbers in benchmarks/RESULTS.md).
+    Flags already in ``XLA_FLAGS`` win. Only the CPU backend reads these flags, when JAX first creates
+    it, so this must run before the job's first JAX computation (``setup_job`` runs first in every job).
+    """
+    if threads != 1:
+        return
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    names = {flag.split("=")[0] for flag in flags}
+    flags += [flag for flag in SINGLE_THREAD_XLA_FLAGS if flag.split("=")[0] not in names]
+    os.environ["XLA_FLAGS"] = " ".join(flags)
+
+
+def setup_job(log_path: str | os.PathLike | None, threads: int | None = None) -> None:
+    """Everything a workflow job needs before it calls its ``nc.pipeline.steps`` function; ``threads``
+    is the job's CPU count (Snakemake's ``threads``)."""
     configure_logging(log_path)
     enable_jax_compile_cache()
+    limit_cpu_threads(threads)
     atexit.register(log_peak_rss)
