@@ -15,14 +15,13 @@ the measured Figure 4 next to it (``nc.analysis.figures.fig04_measured_bytes_per
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from nc.analysis.figures import fig04_measured_bytes_per_step, save_figure
 from nc.cli.codec import Models
-from nc.cli.generate import Generator, Sampling
+from nc.cli.generate import latency_table
 from nc.io import write_text
 from nc.methods import parse_method
 from nc.pipeline.config import prepare_config
@@ -39,25 +38,15 @@ METHODS = [
 ]
 
 
-def measure(generator: Generator, seeds: list[int], temperature: float) -> dict:
-    """Totals over one generation per seed (after one untimed warm-up generation)."""
-    generator.generate(b"", 10**9, Sampling(temperature=temperature, seed=10_000))
-    rows = [generator.generate(b"", 10**9, Sampling(temperature=temperature, seed=s)) for s in seeds]
-    steps = sum(r.steps for r in rows)
-    generated = sum(len(r.text) for r in rows)
-    m2_s, decode_s = sum(r.m2_s for r in rows), sum(r.decode_s for r in rows)
-    per_byte = 1e3 / max(1, generated)
-    return {
-        "steps": steps,
-        "bytes": generated,
-        "bytes_per_step": generated / max(1, steps),
-        "m2_ms_per_step": 1e3 * m2_s / max(1, steps),
-        "m2_ms_per_byte": m2_s * per_byte,
-        "decode_ms_per_byte": decode_s * per_byte,
-        "ms_per_byte": (m2_s + decode_s) * per_byte,
-        "dropped_windows": sum(r.dropped_windows for r in rows),
-        "stops": ",".join(sorted({r.stop for r in rows})),
-    }
+def print_row(row: dict) -> None:
+    print(
+        f"{row['method']:26s} steps {row['steps']:4d}  bytes {row['bytes']:5d}  "
+        f"bytes/step {row['bytes_per_step']:5.2f} "
+        f"(ratio {row['compression_ratio']:5.2f})  M2 {row['m2_ms_per_step']:6.2f} ms/step  per byte: "
+        f"M2 {row['m2_ms_per_byte']:6.2f} ms, decode {row['decode_ms_per_byte']:7.2f} ms, "
+        f"all {row['ms_per_byte']:7.2f} ms  dropped windows {row['dropped_windows']}  stop {row['stops']}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -74,24 +63,8 @@ def main() -> None:
     coding = CodingConfig.from_config(prepare_config({"scale": args.scale})["coding"])
     r = args.results
     models = Models(m1_dir=r / "m1", unigram=r / "data/byte_unigram.json", tokenizer=r / "sentencepiece/spm.model")
-    rows = []
-    for label in args.methods:
-        run_dir = r / "m2" / parse_method(label).slug / args.size / "default" / "seed0"
-        evaluation = json.loads((run_dir / "eval.json").read_text())
-        row = {
-            "method": label,
-            "size": args.size,
-            **measure(Generator(run_dir, models, coding), args.seeds, args.temperature),
-        }
-        row.update(bits_per_byte=evaluation["bits_per_byte"], compression_ratio=evaluation["compression_ratio"])
-        rows.append(row)
-        print(
-            f"{label:26s} steps {row['steps']:4d}  bytes {row['bytes']:5d}  bytes/step {row['bytes_per_step']:5.2f} "
-            f"(ratio {row['compression_ratio']:5.2f})  M2 {row['m2_ms_per_step']:6.2f} ms/step  per byte: "
-            f"M2 {row['m2_ms_per_byte']:6.2f} ms, decode {row['decode_ms_per_byte']:7.2f} ms, "
-            f"all {row['ms_per_byte']:7.2f} ms  dropped windows {row['dropped_windows']}  stop {row['stops']}",
-            flush=True,
-        )
+    run_dirs = [r / "m2" / parse_method(label).slug / args.size / "default" / "seed0" for label in args.methods]
+    rows = latency_table(run_dirs, models, coding, args.seeds, args.temperature, on_row=print_row).to_dict("records")
     first = rows[0]
     for row in rows[1:]:
         print(
@@ -102,8 +75,7 @@ def main() -> None:
     if args.out:
         frame = pd.DataFrame(rows)
         write_text(args.out, frame.to_csv(index=False))
-        figure = fig04_measured_bytes_per_step(frame)
-        save_figure(figure, args.out.with_suffix(".pdf"), args.out.with_suffix(".png"))
+        save_figure(fig04_measured_bytes_per_step(frame), args.out.with_suffix(".pdf"), args.out.with_suffix(".png"))
 
 
 if __name__ == "__main__":

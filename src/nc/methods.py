@@ -164,6 +164,10 @@ class MethodSpec:
 
 # Section 3.3: the range coder's precision in every experiment of the paper (the coder's default).
 PAPER_PRECISION = 14
+
+# The M2 variant of the main runs (the others: bytematched, the seq2seq ones), in run paths and summaries.
+DEFAULT_VARIANT = "default"
+
 # Token widths of the paper's two vocabularies.
 V256_BITS, V65K_BITS = 8, 16
 

@@ -18,12 +18,17 @@ from typing import Any, TypeVar
 SectionT = TypeVar("SectionT")
 
 
-def section_from_config(cls: type[SectionT], name: str, section: Mapping[str, Any]) -> SectionT:
-    """``cls`` built from the config section ``name`` (unknown keys are an error naming them)."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+def reject_unknown_keys(cls: type, name: str, section: Mapping[str, Any]) -> None:
+    """ValueError naming the keys of config section ``name`` that are not fields of dataclass ``cls``."""
+    names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(section) - names)
     if unknown:
         raise ValueError(f"{name}: unknown key(s) {unknown}; expected some of {sorted(names)}")
+
+
+def section_from_config(cls: type[SectionT], name: str, section: Mapping[str, Any]) -> SectionT:
+    """``cls`` built from the config section ``name`` (unknown keys are an error naming them)."""
+    reject_unknown_keys(cls, name, section)
     return cls(**section)
 
 

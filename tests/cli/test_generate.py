@@ -1,11 +1,23 @@
 """``nc generate``: every method's M2 samples and streams text, deterministically for a seed; each decoded
 Equal-Info window's text, coded alone, gives back the sampled window; bad flags are one-line errors."""
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
+from nc.analysis.options import GenerationOptions
 from nc.cli.codec import Models, load_coder
-from nc.cli.generate import STOP_CONTEXT, STOP_INVALID_STREAM, STOP_MAX_BYTES, Generator, Sampling, sample_token
+from nc.cli.generate import (
+    STOP_CONTEXT,
+    STOP_INVALID_STREAM,
+    STOP_MAX_BYTES,
+    Generator,
+    Sampling,
+    sample_token,
+    write_latency_figure,
+)
 from nc.cli.main import EXIT_ERROR, main
 from nc.coding import encode_examples, tokens_to_bits
 from nc.data.method_datasets import tokenize_examples
@@ -146,3 +158,21 @@ def test_errors_name_the_bad_flag_or_value(models, m2_runs, tmp_path, capsys):
     assert "M2's context holds 32" in capsys.readouterr().err
     assert _cli(models, run("Bytes"), "--max-bytes", "0") == EXIT_ERROR
     assert "--max-bytes must be positive" in capsys.readouterr().err
+
+
+def test_latency_table_measures_every_run_and_draws_the_measured_figure_4(m2_runs, tmp_path):
+    run, flags = m2_runs
+    run_dirs = [run("Bytes"), run("EqualInfoAC[b=16;v=256]")]
+    for i, run_dir in enumerate(run_dirs):  # what the workflow's evaluation writes beside the run
+        (run_dir / "eval.json").write_text(json.dumps({"bits_per_byte": 3.0 + i, "compression_ratio": 1.0 + i}))
+    paths = [tmp_path / name for name in ("fig04_measured.csv", "fig04.pdf", "fig04.png")]
+    options = GenerationOptions.from_config({"seeds": [0, 1]})
+    write_latency_figure(run_dirs, flags, CODING, options, *paths)
+    table = pd.read_csv(paths[0]).set_index("method")
+    assert list(table.index) == ["Bytes", "EqualInfoAC[b=16;v=256]"]
+    assert (table["size"] == "s0").all() and (table["steps"] > 0).all()
+    assert table.loc["Bytes", "bytes_per_step"] == 1.0  # a Bytes token is one byte
+    assert (table["bytes_per_step"] == table["bytes"] / table["steps"]).all()
+    assert table.loc["EqualInfoAC[b=16;v=256]", "decode_ms_per_byte"] > 0  # M1 decodes its windows
+    assert list(table["compression_ratio"]) == [1.0, 2.0]
+    assert all(path.stat().st_size > 0 for path in paths[1:])

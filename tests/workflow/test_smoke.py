@@ -1,6 +1,9 @@
 """The whole smoke DAG end to end, then a partial rerun that only redoes what was deleted."""
 
+import pandas as pd
 import pytest
+
+from nc.analysis.paper import figure3_methods
 
 # The worker of the SLURM tests runs these too: they check the session's one smoke run (conftest.py).
 pytestmark = [pytest.mark.workflow, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
@@ -40,6 +43,11 @@ def test_smoke_dag_builds_every_output(smoke_dir, snakemake_run):
             found = [p for p in (results / "tables").glob(f"table{number:02d}_*{suffix}") if p.stat().st_size > 0]
             assert found, f"table {number} ({suffix}) is missing"
     assert (results / "tables" / "welch_tests.csv").stat().st_size > 0
+    # Figure 4 measured: every Figure 3 method generated text at the smallest size.
+    measured = pd.read_csv(results / "tables" / "fig04_measured.csv").set_index("method")
+    assert list(measured.index) == [method.label for method in figure3_methods()]
+    assert (measured["size"] == "s1").all() and (measured["steps"] > 0).all()
+    assert measured.loc["Bytes", "bytes_per_step"] == 1.0
     assert (
         "Verdict" in (results / "audit" / "report.md").read_text()
         or "verdict" in (results / "audit" / "report.md").read_text()

@@ -6,11 +6,30 @@ in defaults and rejects unknown keys itself (naming them), so the functions work
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
-from nc.methods import equal_info
+from nc.analysis.paper import figure3_methods
+from nc.methods import DEFAULT_VARIANT, equal_info
+from nc.models.sizes import model_size
+from nc.sections import reject_unknown_keys
+
+
+class RunLike(Protocol):
+    """What the analysis needs of a training run (``nc.pipeline.config.Run``)."""
+
+    @property
+    def slug(self) -> str: ...
+    @property
+    def size(self) -> str: ...
+    @property
+    def variant(self) -> str: ...
+    @property
+    def seed(self) -> int: ...
+
+
+T = TypeVar("T", bound=RunLike)
 
 DEFAULT_TOLERANCES: dict[str, float] = {
     # A model "does not learn" when its bits/byte is no more than this fraction below the uniform model's.
@@ -37,6 +56,47 @@ DEFAULT_TOLERANCES: dict[str, float] = {
 
 
 @dataclass(frozen=True)
+class GenerationOptions:
+    """The measured Figure 4 (rule generation_latency, ``nc.cli.generate.latency_table``): the M2 of each
+    Figure 3 method samples from an empty prompt until its context is full, once per seed.
+
+    size: the M2 size whose runs generate (None: the smallest size a Figure 3 method was trained at).
+    seeds: sampling seeds (one generation each). temperature: sampling temperature.
+    """
+
+    size: str | None = None
+    seeds: tuple[int, ...] = (0,)
+    temperature: float = 1.0
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any] | None) -> GenerationOptions:
+        """Build from the ``analysis.generation`` mapping; unknown keys raise ValueError naming them."""
+        section = dict(section or {})
+        reject_unknown_keys(cls, "analysis.generation", section)
+        seeds = tuple(int(seed) for seed in section.pop("seeds", cls.seeds))
+        if not seeds:
+            raise ValueError("analysis.generation.seeds: give at least one seed")
+        temperature = float(section.pop("temperature", cls.temperature))
+        if temperature <= 0:
+            raise ValueError(f"analysis.generation.temperature must be positive, got {temperature!r}")
+        return cls(seeds=seeds, temperature=temperature, **section)
+
+    def runs(self, runs: Iterable[T]) -> list[T]:
+        """Of ``runs`` (``nc.pipeline.config.Run``), the ones that generate: per Figure 3 method, its
+        default-variant run of the lowest seed at ``size`` (default: the smallest size any Figure 3 method
+        was trained at), in Figure 3's order."""
+        order = {method.slug: i for i, method in enumerate(figure3_methods())}
+        candidates = [run for run in runs if run.slug in order and run.variant == DEFAULT_VARIANT]
+        if not candidates:
+            return []
+        size = self.size or min((run.size for run in candidates), key=lambda name: model_size(name).nominal_params)
+        chosen: dict[str, T] = {}
+        for run in sorted((run for run in candidates if run.size == size), key=lambda run: run.seed):
+            chosen.setdefault(run.slug, run)
+        return sorted(chosen.values(), key=lambda run: order[run.slug])
+
+
+@dataclass(frozen=True)
 class AnalysisOptions:
     """Knobs of the analysis rules.
 
@@ -53,6 +113,7 @@ class AnalysisOptions:
     alpha: significance threshold of the Welch t-tests (the paper: 0.05).
     tolerances: the claim thresholds (``DEFAULT_TOLERANCES`` documents each).
     tokens: options of the token-level analyses, kept as given.
+    generation: the measured Figure 4 (``GenerationOptions``).
     """
 
     scaled_data_fraction: Mapping[str, float] = field(default_factory=dict)
@@ -64,15 +125,13 @@ class AnalysisOptions:
     alpha: float = 0.05
     tolerances: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
     tokens: Mapping[str, Any] = field(default_factory=dict)
+    generation: GenerationOptions = GenerationOptions()
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> AnalysisOptions:
         """Build from the ``analysis:`` mapping; unknown keys raise ValueError naming them."""
         section = dict(section or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ValueError(f"analysis: unknown key(s) {unknown}; known keys: {sorted(known)}")
+        reject_unknown_keys(cls, "analysis", section)
         tolerances = dict(DEFAULT_TOLERANCES)
         for key, value in dict(section.pop("tolerances", {}) or {}).items():
             if key not in DEFAULT_TOLERANCES:
@@ -86,4 +145,5 @@ class AnalysisOptions:
             raise ValueError(f"analysis.trivial_accuracy_fraction must be in (0, 1], got {frac!r}")
         if not 0 < float(section.get("alpha", cls.alpha)) < 1:
             raise ValueError(f"analysis.alpha must be in (0, 1), got {section['alpha']!r}")
-        return cls(**section, tolerances=tolerances)
+        generation = GenerationOptions.from_config(section.pop("generation", None))
+        return cls(**section, tolerances=tolerances, generation=generation)

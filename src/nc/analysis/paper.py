@@ -60,3 +60,9 @@ def spec_label(kind: str, token_bits=None, window_bits=None, **extra) -> str:
 def canonical_label(text: str) -> str:
     """Normalise any label the paper's CSVs use (``EqualInfoAC[b=16;v=256] Delay`` too) to ``paper_label``."""
     return parse_method(text).paper_label
+
+
+def figure3_methods() -> list[MethodSpec]:
+    """The methods of the paper's Figure 3 (Table 15's settings), in its order."""
+    labels = dict.fromkeys(paper_table("table15_fig3_values")["setting"].map(canonical_label))
+    return [parse_method(label) for label in labels]

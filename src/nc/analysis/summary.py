@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from nc import metrics
-from nc.methods import parse_method
+from nc.methods import DEFAULT_VARIANT, parse_method
 from nc.models.sizes import model_size
 from nc.records import (
     CompressionRecord,
@@ -27,8 +27,6 @@ from nc.records import (
 )
 
 from .paper import PAPER_SIZES
-
-DEFAULT_VARIANT = "default"
 
 
 @dataclass

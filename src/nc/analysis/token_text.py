@@ -15,7 +15,7 @@ conventions the token-level analyses write with (``write_table``: CSV + Markdown
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from nc.data.shards import ExampleSplit
 from nc.data.tokenizers import SentencePieceTokenizer
 from nc.io import write_text
 from nc.methods import SENTENCEPIECE, V65K_BITS, ac, equal_info, gzip, static_ac
-from nc.sections import CodingConfig
+from nc.sections import CodingConfig, reject_unknown_keys
 from nc.train.run import load_coding_source
 
 # The passage of the paper's Table 7 (three occurrences of "elephants", two of "African").
@@ -84,10 +84,7 @@ class TokenAnalysisOptions:
     def from_config(cls, block: Mapping[str, Any] | None) -> TokenAnalysisOptions:
         """Build from ``analysis.tokens``; unknown keys or out-of-range values raise ValueError naming them."""
         block = dict(block or {})
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(block) - set(known))
-        if unknown:
-            raise ValueError(f"analysis.tokens: unknown key(s) {unknown}; known keys: {sorted(known)}")
+        reject_unknown_keys(cls, "analysis.tokens", block)
         for key, value in block.items():
             if key in ("kl_methods", "stability_methods"):
                 if isinstance(value, str) or not all(isinstance(v, str) for v in value):

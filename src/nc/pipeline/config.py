@@ -23,13 +23,12 @@ from typing import Any
 import yaml
 
 from nc.data.spelling import SCHEMES
-from nc.methods import parse_method
+from nc.methods import DEFAULT_VARIANT, parse_method
 from nc.models.sizes import model_size
 from nc.sections import M2Config, Seq2SeqConfig
 
 SCALES_DIR = Path("config") / "scales"
 SCHEMA_PATH = Path("config") / "schema" / "config.schema.json"
-DEFAULT_VARIANT = "default"
 SEQ2SEQ_VARIANTS = ("seq2seq-compress", "seq2seq-decompress", "seq2seq-bytelm")
 VARIANTS = (DEFAULT_VARIANT, "bytematched", *SEQ2SEQ_VARIANTS)
 SPLITS = ("m1_train", "m2_train", "valid")
