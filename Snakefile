@@ -20,6 +20,7 @@ rule all:
     default_target: True
     input:
         ANALYSIS_TARGETS,
+        GENERATION_TARGETS,
 
 
 # Aggregation over finished runs and manifests of shards: seconds of CPU on small CSV/JSON files, so on a

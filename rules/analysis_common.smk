@@ -57,13 +57,6 @@ TOKEN_ANALYSIS_TARGETS = (
     + token_table("table07_token_text") + token_table("table08_window_text")
     + token_table("table14_repeated_tokens") + token_table("table14_repeated_fraction")
 )
-# The measured Figure 4 (generation_latency in rules/analysis.smk): Figure 3's methods generate at one size.
-GENERATION_RUNS = ANALYSIS_OPTIONS.generation.runs(RUNS)
-GENERATION_TARGETS = (
-    [f"{RESULTS}/tables/fig04_measured.csv"] + token_figure("fig04_measured_bytes_per_step") if GENERATION_RUNS else []
-)
 AUDIT_REPORT = f"{RESULTS}/audit/report.md"
 AUDIT_CLAIMS = f"{RESULTS}/audit/claims.csv"
-ANALYSIS_TARGETS = (
-    ANALYSIS_TABLES + ANALYSIS_FIGURES + TOKEN_ANALYSIS_TARGETS + GENERATION_TARGETS + [AUDIT_REPORT, AUDIT_CLAIMS]
-)
+ANALYSIS_TARGETS = ANALYSIS_TABLES + ANALYSIS_FIGURES + TOKEN_ANALYSIS_TARGETS + [AUDIT_REPORT, AUDIT_CLAIMS]
