@@ -454,14 +454,22 @@ def write_latency_figure(
     pdf_path: str | Path,
     png_path: str | Path,
 ) -> pd.DataFrame:
-    """The measured Figure 4 (rule generation_latency): ``latency_table`` of ``run_dirs`` written as CSV to
-    ``table_path`` and drawn (``fig04_measured_bytes_per_step``) to ``pdf_path`` and ``png_path``."""
+    """The measured Figure 4 (rule generation_latency): ``latency_table`` of ``run_dirs``, saved by
+    ``save_latency_figure``."""
     log = logging.getLogger(__name__)
 
     def report(row: dict) -> None:
         log.info("%s: %.2f bytes/step, %.2f ms/byte", row["method"], row["bytes_per_step"], row["ms_per_byte"])
 
     table = latency_table(run_dirs, models, coding, list(generation.seeds), generation.temperature, report)
+    save_latency_figure(table, table_path, pdf_path, png_path)
+    return table
+
+
+def save_latency_figure(
+    table: pd.DataFrame, table_path: str | Path, pdf_path: str | Path, png_path: str | Path
+) -> None:
+    """``latency_table``'s ``table`` written as CSV to ``table_path`` and drawn as the measured Figure 4
+    (``fig04_measured_bytes_per_step``) to ``pdf_path`` and ``png_path``."""
     write_text(table_path, table.to_csv(index=False))
     save_figure(fig04_measured_bytes_per_step(table), pdf_path, png_path)
-    return table

@@ -217,7 +217,8 @@ def run_bundles(config: Mapping[str, Any]) -> list[RunBundle]:
     for run in study_runs(config):
         keys.setdefault((run.size, run.variant, _vocab_size(config, run.slug)), []).append(run)
     cost = {key: run_flops_per_token(*key) for key in keys}
-    budget = per_job * min(cost.values())
+    cheapest = min(cost.values())
+    budget = per_job * cheapest
     bundles = []
     for key, runs in sorted(keys.items()):
         size, variant, vocab_size = key
@@ -225,7 +226,7 @@ def run_bundles(config: Mapping[str, Any]) -> list[RunBundle]:
         for k in range(jobs):
             name = f"{size}_{variant}_v{vocab_size}_{k}".replace("-", "_")
             members = tuple(runs[k::jobs])
-            bundles.append(RunBundle(name, size, members, len(members) * cost[key] / min(cost.values())))
+            bundles.append(RunBundle(name, size, members, len(members) * cost[key] / cheapest))
     return bundles
 
 
