@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nc.models import relative_bias
-from nc.models.relative_bias import RelativePositionBias, causal_relative_buckets
+from nc.models.relative_bias import RelativePositionBias, broadcast_over_batch, causal_relative_buckets
 from nc.models.sizes import MODEL_SIZES, PAPER_M2_SIZES, model_size
 from nc.models.transformer import build_model, count_params, init_params, param_shapes
 
@@ -63,6 +63,21 @@ def test_relative_bias_one_hot_equals_gather(monkeypatch):
     assert one_hot.shape == (1, 3, 40, 40)
     np.testing.assert_array_equal(one_hot, gathered)
     np.testing.assert_array_equal(one_hot[0], np.transpose(table[buckets], (2, 0, 1)))
+
+
+def test_broadcast_over_batch_has_the_broadcast_and_its_gradient():
+    rng = np.random.default_rng(0)
+    bias = jnp.asarray(rng.normal(size=(1, 2, 5, 7)), jnp.float32)
+    weights = jnp.asarray(rng.normal(size=(3, 2, 5, 7)), jnp.float32)
+    assert np.array_equal(broadcast_over_batch(bias, 3), np.broadcast_to(np.asarray(bias), (3, 2, 5, 7)))
+
+    def loss(fn):
+        return lambda b: jnp.sum(jnp.sin(fn(b) * weights))
+
+    got = jax.grad(loss(lambda b: broadcast_over_batch(b, 3)))(bias)
+    want = jax.grad(loss(lambda b: jnp.broadcast_to(b, (3, 2, 5, 7))))(bias)
+    assert got.shape == bias.shape and got.dtype == bias.dtype
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-6, atol=1e-6)
 
 
 def test_logits_are_causal_and_position_zero_sees_only_bos():

@@ -3,7 +3,9 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
+from nc.train import losses
 from nc.train.losses import token_losses, training_loss
 
 
@@ -56,3 +58,45 @@ def test_training_gradients_match_logit_formulation():
     value, metrics = training_loss(hidden, kernel, targets, mask, 1e-4)
     np.testing.assert_allclose(float(value), float(reference(hidden, kernel)), rtol=1e-6)
     assert float(metrics["tokens"]) == float(mask.sum())
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Vocabularies above 4 columns go through the blocked log-partition, in blocks of 4 columns (the
+    test vocabulary of 11 is three blocks, the last one padded)."""
+    monkeypatch.setattr(losses, "VOCAB_BLOCK", 4)
+    monkeypatch.setattr(losses, "WHOLE_LOGITS_MAX_VOCAB", 4)
+
+
+def test_blocked_losses_match_logit_formulation(small_blocks):
+    for seed in range(5):
+        hidden, kernel, targets = random_case(seed)
+        got = jax.jit(token_losses)(hidden, kernel, targets)
+        want = reference_losses(hidden, kernel, targets)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5)
+
+
+def test_blocked_accuracy_counts_ties_and_targets_in_every_block(small_blocks):
+    hidden = jnp.ones((1, 4, 1), jnp.float32)
+    # logits [0, 3, 1, 0 | 0, 3, 0, 0 | 2, 0, 1]: the maximum 3 at columns 1 and 5 (a tie across blocks)
+    kernel = jnp.asarray([[0.0, 3.0, 1.0, 0.0, 0.0, 3.0, 0.0, 0.0, 2.0, 0.0, 1.0]], jnp.float32)
+    _, log_z, correct = token_losses(hidden, kernel, jnp.asarray([[1, 5, 8, 10]], jnp.int32))
+    assert np.asarray(correct).tolist() == [[1.0, 1.0, 0.0, 0.0]]
+    np.testing.assert_allclose(np.asarray(log_z)[0], float(jax.nn.logsumexp(kernel[0])), rtol=1e-6)
+
+
+def test_blocked_gradients_match_logit_formulation(small_blocks):
+    test_training_gradients_match_logit_formulation()
+
+
+def test_blocked_gradients_keep_the_compute_dtype(small_blocks):
+    hidden, kernel, targets = random_case(3)
+    mask = jnp.ones(targets.shape, jnp.float32)
+    grads = jax.grad(lambda h, k: training_loss(h.astype(jnp.bfloat16), k, targets, mask, 1e-4)[0], argnums=(0, 1))(
+        hidden, kernel
+    )
+    want = jax.grad(lambda h, k: training_loss(h, k, targets, mask, 1e-4)[0], argnums=(0, 1))(hidden, kernel)
+    for g, w in zip(grads, want):
+        assert g.dtype == jnp.float32
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=0.05, atol=0.02)

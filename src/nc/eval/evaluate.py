@@ -5,6 +5,7 @@ itself is ``nc.train.evaluation`` (the training loop's periodic evaluations use 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -45,13 +46,10 @@ def evaluate_run(
     m1_size: str | None = None,
     sharding=None,
 ) -> dict[str, Any]:
-    """Evaluate the latest checkpoint of a ``train_lm`` run on ``valid``.
+    """Evaluate the latest checkpoint of a ``train_lm`` run on ``valid``: ``run_record`` of its metrics.
 
-    Returns the metrics of ``evaluate_params`` plus ``step``, ``size``, ``method``,
-    ``mflops_per_byte`` (2 N_M2 / ratio + 2 N_M1, nominal sizes), ``uniform_bits_per_byte`` and the
-    parameter counts used. N_M1 counts only for methods that run M1 (AC, EqualInfoAC); its size is
-    ``m1_size``, else ``valid.meta['m1_size']``, else the paper's 3m. ``sharding``: where the restored
-    parameters are placed (``load_trained``; a multi-process job passes its mesh's).
+    ``sharding``: where the restored parameters are placed (``load_trained``; a multi-process job passes
+    its mesh's).
     """
     run = load_trained(run_dir, sharding=sharding)
     if run.config["vocab_size"] != valid.vocab_size:
@@ -64,21 +62,31 @@ def evaluate_run(
         batch_size=batch_size,
         window_tokens=window_tokens,
     )
+    return run_record(run.config, run.step, result, valid, m1_size)
+
+
+def run_record(
+    config: Mapping[str, Any], step: int, evaluation: Mapping[str, Any], valid: TokenRows, m1_size: str | None = None
+) -> dict[str, Any]:
+    """A run's evaluation record: ``evaluation`` (the metrics of ``evaluate_params``) at ``step`` of the run whose
+    ``config.json`` is ``config``, plus ``step``, ``size``, ``method``, ``mflops_per_byte`` (2 N_M2 / ratio +
+    2 N_M1, nominal sizes), ``uniform_bits_per_byte`` and the parameter counts used. N_M1 counts only for
+    methods that run M1 (AC, EqualInfoAC); its size is ``m1_size``, else ``valid.meta['m1_size']``, else the
+    paper's 3m.
+    """
     method = valid.meta["method"]
-    m2_params = model_size(run.config["size"]).nominal_params
+    m2_params = model_size(config["size"]).nominal_params
     m1_params = 0.0
     if parse_method(method).uses_m1:
         m1_params = model_size(m1_size or valid.meta.get("m1_size") or PAPER_M1_SIZE).nominal_params
     ratio = valid.compression_ratio
-    result.update(
-        {
-            "step": run.step,
-            "size": run.config["size"],
-            "method": method,
-            "m2_params": m2_params,
-            "m1_params": m1_params,
-            "mflops_per_byte": float(metrics.mflops_per_byte(m2_params, ratio, m1_params)),
-            "uniform_bits_per_byte": float(metrics.uniform_bits_per_byte(valid.vocab_size, ratio)),
-        }
-    )
-    return result
+    return {
+        **evaluation,
+        "step": int(step),
+        "size": config["size"],
+        "method": method,
+        "m2_params": m2_params,
+        "m1_params": m1_params,
+        "mflops_per_byte": float(metrics.mflops_per_byte(m2_params, ratio, m1_params)),
+        "uniform_bits_per_byte": float(metrics.uniform_bits_per_byte(valid.vocab_size, ratio)),
+    }

@@ -11,6 +11,7 @@ import functools
 import math
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -75,3 +76,25 @@ class RelativePositionBias(nn.Module):
         one_hot = bucket_one_hot(length, self.num_buckets, self.max_distance)
         bias = jnp.einsum("qkb,bh->hqk", jnp.asarray(one_hot), table)  # [H, T, T]
         return bias[None]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def broadcast_over_batch(bias: jnp.ndarray, batch: int) -> jnp.ndarray:
+    """``bias`` [1, ...] broadcast to [batch, ...], with a gradient that sums the batch as a product with
+    a ones vector. Autodiff's own sum over the leading axis into a large output ([H, T, T]) runs ~80x
+    slower on XLA-CPU (10 ms against 0.13 ms for 8 x 2 x 256 x 256 float32): at the tiny sizes it was a
+    third of a training step."""
+    return jnp.broadcast_to(bias, (batch,) + bias.shape[1:])
+
+
+def _broadcast_forward(bias, batch):
+    return broadcast_over_batch(bias, batch), None
+
+
+def _broadcast_backward(batch, _, cotangent):
+    flat = cotangent.reshape(batch, -1)
+    summed = jnp.dot(jnp.ones((batch,), flat.dtype), flat, preferred_element_type=jnp.float32)
+    return (summed.reshape((1,) + cotangent.shape[1:]).astype(cotangent.dtype),)
+
+
+broadcast_over_batch.defvjp(_broadcast_forward, _broadcast_backward)

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nc.models.relative_bias import RelativePositionBias
+from nc.models.relative_bias import RelativePositionBias, broadcast_over_batch
 from nc.models.sizes import ModelSize
 
 # Parameter collections that are not "non-embedding" parameters (Table 4 excludes them).
@@ -65,7 +65,7 @@ class CausalSelfAttention(nn.Module):
         causal = np.tril(np.ones((total, total), dtype=bool))
         if offset:  # the new positions' rows only
             bias, causal = bias[:, :, offset:], causal[offset:]
-        logits = jnp.where(causal[None, None], logits + bias, _NEG_INF)
+        logits = jnp.where(causal[None, None], logits + broadcast_over_batch(bias, b), _NEG_INF)
         weights = jax.nn.softmax(logits, axis=-1).astype(self.dtype)
         out = _dense(self.size.embed_dim, "out", self.dtype)(
             jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(b, t, inner)

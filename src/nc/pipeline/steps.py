@@ -166,6 +166,33 @@ def _write_run_eval(eval_path: str | Path, result: dict[str, Any]) -> None:
         write_json(eval_path, {**result, "devices": device_provenance()})
 
 
+def _final_evaluation(
+    trained: Mapping[str, Any],
+    cfg,
+    run_dir: str | Path,
+    valid: TokenRows,
+    *,
+    window_tokens: int | None = None,
+    mesh=None,
+) -> dict[str, Any]:
+    """The run's final evaluation record (``nc.eval.run_record``): the training loop's own evaluation of
+    the last step when ``trained`` (what ``train_lm`` returned) reached ``cfg.steps`` in this call, else
+    the latest checkpoint evaluated again (a finished run resumed: the loop did not run)."""
+    from nc.eval import evaluate_run, run_record
+    from nc.train.sharding import replicated_sharding
+
+    if trained["eval"] is not None and trained["step"] == cfg.steps:
+        return run_record(read_json(Path(run_dir) / "config.json"), trained["step"], trained["eval"], valid)
+    return evaluate_run(
+        run_dir,
+        valid,
+        eval_batches=cfg.eval_batches,
+        batch_size=cfg.eval_batch_size or cfg.batch_size,
+        window_tokens=window_tokens,
+        sharding=replicated_sharding(mesh),
+    )
+
+
 def train_m1(
     train_manifest: str | Path,
     valid_manifest: str | Path,
@@ -180,19 +207,15 @@ def train_m1(
     Rows are read on demand in a seeded order (``nc.train.data_order``): memory does not grow with the split.
     ``gpus``: what the job requested (``require_devices``).
     """
-    from nc.eval import evaluate_run
     from nc.models.sizes import model_size
     from nc.train import train_lm
-    from nc.train.sharding import replicated_sharding
 
     mesh = _training_job(gpus)
     train = PackedByteRows(ExampleSplit(train_manifest), m1.seq_len)
     valid = PackedByteRows(ExampleSplit(valid_manifest), m1.seq_len)
     cfg = _train_config(m1, m1.seed)
-    train_lm(train, valid, model_size(m1.size), cfg, run_dir, progress=progress)
-    result = evaluate_run(
-        run_dir, valid, eval_batches=m1.eval_batches, batch_size=m1.batch_size, sharding=replicated_sharding(mesh)
-    )
+    trained = train_lm(train, valid, model_size(m1.size), cfg, run_dir, progress=progress)
+    result = _final_evaluation(trained, cfg, run_dir, valid, mesh=mesh)
     _write_run_eval(eval_path, result)
     return result
 
@@ -583,10 +606,9 @@ def train_m2(
     The train state's layout and remat come from ``m2.parallelism`` for ``size``; ``gpus``: what the job
     requested (``require_devices``).
     """
-    from nc.eval import evaluate_run, validation_sample
+    from nc.eval import validation_sample
     from nc.models.sizes import model_size
     from nc.train import train_lm
-    from nc.train.sharding import replicated_sharding
 
     mesh = _training_job(gpus)
     train: TokenRows = load_token_dataset(train_manifest)
@@ -602,15 +624,8 @@ def train_m2(
         train, valid = TruncatedRows(train, train.seq_len // 2), truncate_dataset(valid, valid.seq_len // 2)
     windows = window_tokens(method) if variant == "default" else None
     cfg = _train_config(m2, seed, eval_every=m2.eval_every, **m2.training_layout(size))
-    train_lm(train, valid, model_size(size), cfg, run_dir, window_tokens=windows, progress=progress)
-    result = evaluate_run(
-        run_dir,
-        valid,
-        eval_batches=m2.eval_batches,
-        batch_size=m2.batch_size,
-        window_tokens=windows,
-        sharding=replicated_sharding(mesh),
-    )
+    trained = train_lm(train, valid, model_size(size), cfg, run_dir, window_tokens=windows, progress=progress)
+    result = _final_evaluation(trained, cfg, run_dir, valid, window_tokens=windows, mesh=mesh)
     result.update({"slug": method.slug, "variant": variant, "seed": int(seed), "task": valid.meta.get("task")})
     _write_run_eval(eval_path, result)
     return result
