@@ -216,7 +216,10 @@ def main() -> None:
     parser.add_argument("--coder-batch", type=int, default=16, help="examples coded together = M1 rows per call")
     parser.add_argument("--big-vocab", type=int, default=65536)
     parser.add_argument(
-        "--threads", type=int, default=1, help="CPU threads of XLA, as a workflow job with this many CPUs (default 1)"
+        "--threads",
+        type=int,
+        default=1,
+        help="1 (default): XLA on one CPU thread, as a one-CPU workflow job; other values: XLA's default (all cores)",
     )
     parser.add_argument("--bias-sizes", nargs="*", default=["t1", "t4"], help="sizes of the bias-gradient comparison")
     args = parser.parse_args()

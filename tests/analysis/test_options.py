@@ -16,6 +16,10 @@ def test_generation_options_are_typed_and_bad_keys_named():
         GenerationOptions.from_config({"seeds": []})
     with pytest.raises(ValueError, match="temperature must be positive"):
         GenerationOptions.from_config({"temperature": 0})
+    assert GenerationOptions.from_config({"steps": "128"}).steps == 128
+    assert GenerationOptions.from_config({"steps": None}).steps is None
+    with pytest.raises(ValueError, match="steps must be positive"):
+        GenerationOptions.from_config({"steps": 0})
 
 
 def test_generation_runs_are_figure_3_methods_at_one_size_lowest_seed_default_variant():

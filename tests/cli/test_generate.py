@@ -13,6 +13,7 @@ from nc.cli.generate import (
     STOP_CONTEXT,
     STOP_INVALID_STREAM,
     STOP_MAX_BYTES,
+    STOP_MAX_STEPS,
     Generator,
     Sampling,
     sample_token,
@@ -158,6 +159,12 @@ def test_errors_name_the_bad_flag_or_value(models, m2_runs, tmp_path, capsys):
     assert "M2's context holds 32" in capsys.readouterr().err
     assert _cli(models, run("Bytes"), "--max-bytes", "0") == EXIT_ERROR
     assert "--max-bytes must be positive" in capsys.readouterr().err
+
+
+def test_max_steps_ends_a_generation_after_that_many_decoder_steps(m2_runs):
+    run, flags = m2_runs
+    out = Generator(run("EqualInfoAC[b=16;v=256]"), flags, CODING).generate(b"", 10**9, max_steps=3)
+    assert out.steps == 3 and out.stop == STOP_MAX_STEPS
 
 
 def test_latency_table_measures_every_run_and_draws_the_measured_figure_4(m2_runs, tmp_path):

@@ -3,8 +3,7 @@ import pytest
 
 from nc import metrics
 from nc.data.dataset import TokenDataset
-from nc.eval import evaluate_run, run_record, scored_token_counts, trivial_baselines, validation_sample
-from nc.io import read_json
+from nc.eval import evaluate_run, scored_token_counts, trivial_baselines, validation_sample
 from nc.models.sizes import model_size
 from nc.train import TrainConfig, train_lm
 from nc.train.evaluation import POSITION_SUMS, loss_standard_error, per_position_accuracy
@@ -54,21 +53,6 @@ def test_evaluate_run_matches_training_eval_and_reports_flops(tmp_path):
     assert result["step"] == 2 and set(result) >= {"acc_pos_1", "acc_pos_2", "uniform_bits_per_byte"}
     # one batch only reads the first 4 examples
     assert evaluate_run(tmp_path, valid, eval_batches=1, batch_size=4)["tokens"] == int(valid.loss_mask()[:4].sum())
-
-
-def test_the_training_loops_last_evaluation_gives_the_record_evaluate_run_gives(tmp_path):
-    """A job that trained to the end records the loop's own evaluation of the last step instead of
-    evaluating the checkpoint again (``nc.pipeline.steps``): the records must agree."""
-    train, valid = dataset(16), dataset(8, seed=1)
-    cfg = TrainConfig(steps=3, batch_size=4, warmup_steps=2, eval_batches=2, dtype="float32")
-    out = train_lm(train, valid, model_size("s1"), cfg, tmp_path, window_tokens=2, progress=False)
-    from_loop = run_record(read_json(tmp_path / "config.json"), out["step"], out["eval"], valid)
-    again = evaluate_run(tmp_path, valid, eval_batches=2, batch_size=4, window_tokens=2)
-    assert from_loop.keys() == again.keys()
-    for key, value in again.items():
-        assert from_loop[key] == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key
-    # A finished run called again trains nothing and has no evaluation of its own to record.
-    assert train_lm(train, valid, model_size("s1"), cfg, tmp_path, window_tokens=2, progress=False)["eval"] is None
 
 
 def test_bits_per_byte_formula():

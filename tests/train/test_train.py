@@ -197,30 +197,49 @@ SHARDED_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from conftest import make_dataset
     from nc.models.sizes import model_size
-    from nc.train import TrainConfig, train_lm
+    from nc.train import TrainConfig, losses, train_lm
+    run_dir, block, layout = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    if block:  # log Z over blocks of this many of the 64 columns
+        losses.VOCAB_BLOCK, losses.WHOLE_LOGITS_MAX_VOCAB = block, block // 3
     train, valid = make_dataset(48, seed=0), make_dataset(16, seed=1)
     cfg = TrainConfig(steps=4, batch_size=8, warmup_steps=10, log_every=1, eval_every=2, eval_batches=2,
-                      dtype="float32", seed=5)
-    out = train_lm(train, valid, model_size("s1"), cfg, sys.argv[1], progress=False)
+                      dtype="float32", seed=5, layout=layout)
+    out = train_lm(train, valid, model_size("s1"), cfg, run_dir, progress=False)
     print(json.dumps({{"devices": len(jax.devices()), "eval_loss": out["eval"]["loss"]}}))
 """)
 
 
-@pytest.mark.slow
-def test_data_parallel_two_devices_matches_one(tmp_path):
+def sharded_run(tmp_path, devices: int, block: int = 0, layout: str = "replicated") -> tuple[list[float], float]:
+    """(training losses, last evaluation loss) of SHARDED_SCRIPT on ``devices`` forced CPU devices."""
     script = tmp_path / "sharded.py"
     script.write_text(SHARDED_SCRIPT.format(tests=str(Path(__file__).parent)))
-    results = {}
-    for devices in (1, 2):
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", JAX_PLATFORMS="cpu")
-        run_dir = tmp_path / f"d{devices}"
-        proc = subprocess.run(
-            [sys.executable, str(script), str(run_dir)], env=env, capture_output=True, text=True, timeout=300
-        )
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        summary = json.loads(proc.stdout.strip().splitlines()[-1])
-        assert summary["devices"] == devices
-        losses = [float(r["loss"]) for r in read_csv(run_dir / "metrics.csv")]
-        results[devices] = (losses, summary["eval_loss"])
-    np.testing.assert_allclose(results[2][0], results[1][0], rtol=1e-5)
-    assert results[2][1] == pytest.approx(results[1][1], rel=1e-5)
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", JAX_PLATFORMS="cpu")
+    run_dir = tmp_path / f"d{devices}-b{block}-{layout}"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(run_dir), str(block), layout],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["devices"] == devices
+    return [float(r["loss"]) for r in read_csv(run_dir / "metrics.csv")], summary["eval_loss"]
+
+
+@pytest.mark.slow
+def test_data_parallel_two_devices_matches_one(tmp_path):
+    one, two = sharded_run(tmp_path, 1), sharded_run(tmp_path, 2)
+    np.testing.assert_allclose(two[0], one[0], rtol=1e-5)
+    assert two[1] == pytest.approx(one[1], rel=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["replicated", "fsdp"])
+def test_blocked_log_partition_on_two_devices_matches_whole_logits_on_one(tmp_path, layout):
+    """The blocked loss (three blocks, the last padded) under a two-device mesh, with the train state
+    replicated or sharded, trains and evaluates as whole logits on one device."""
+    whole, blocked = sharded_run(tmp_path, 1), sharded_run(tmp_path, 2, block=24, layout=layout)
+    np.testing.assert_allclose(blocked[0], whole[0], rtol=1e-5)
+    assert blocked[1] == pytest.approx(whole[1], rel=1e-5)

@@ -16,8 +16,12 @@ from pathlib import Path
 import psutil
 import pytest
 
+from nc.pipeline.steps import train_m2
+from nc.sections import M2Config
+
 try:
     from .restart_workflow import (
+        M2,
         RUN,
         TARGET,
         assert_same_run,
@@ -29,6 +33,7 @@ try:
     )
 except ImportError:  # tests/workflow is not a package: imported from its own directory
     from restart_workflow import (  # type: ignore[no-redef]
+        M2,
         RUN,
         TARGET,
         assert_same_run,
@@ -106,3 +111,25 @@ def test_stopped_training_job_resumes_to_the_uninterrupted_result(tmp_path, unin
     assert rerun.returncode == 0, rerun.stderr[-6000:]
     assert f"train s2 from step {max(saved)}" in log_text(workdir)
     assert_same_run(workdir, uninterrupted(tasks))
+
+
+def test_a_finished_run_called_again_records_the_evaluation_its_training_recorded(tmp_path):
+    """A job that trains to the end records the training loop's own evaluation of the last step; called
+    again on the finished run (nothing left to train), it evaluates the latest checkpoint instead. The two
+    records agree."""
+    workdir = write_workflow(tmp_path, steps=20)
+    run = {
+        "train_manifest": workdir / "data" / "m2_train" / "manifest.json",
+        "valid_manifest": workdir / "data" / "valid" / "manifest.json",
+        "run_dir": workdir / RUN,
+        "size": "s2",
+        "variant": "default",
+        "seed": 0,
+        "m2": M2Config.from_config({**M2, "steps": 20, "eval_every": 10}),
+        "progress": False,
+    }
+    trained = train_m2(eval_path=tmp_path / "trained.json", **run)
+    again = train_m2(eval_path=tmp_path / "again.json", **run)
+    assert trained.keys() == again.keys() and trained["step"] == again["step"] == 20
+    for key, value in again.items():
+        assert trained[key] == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key

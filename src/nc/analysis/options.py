@@ -58,15 +58,18 @@ DEFAULT_TOLERANCES: dict[str, float] = {
 @dataclass(frozen=True)
 class GenerationOptions:
     """The measured Figure 4 (rule generation_latency, ``nc.cli.generate.latency_table``): the M2 of each
-    Figure 3 method samples from an empty prompt until its context is full, once per seed.
+    Figure 3 method samples from an empty prompt until its context is full (or for ``steps`` decoder
+    steps), once per seed.
 
     size: the M2 size whose runs generate (None: the smallest size a Figure 3 method was trained at).
-    seeds: sampling seeds (one generation each). temperature: sampling temperature.
+    seeds: sampling seeds (one generation each). temperature: sampling temperature. steps: decoder steps
+    per generation at most (None: until the context is full).
     """
 
     size: str | None = None
     seeds: tuple[int, ...] = (0,)
     temperature: float = 1.0
+    steps: int | None = None
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> GenerationOptions:
@@ -79,7 +82,10 @@ class GenerationOptions:
         temperature = float(section.pop("temperature", cls.temperature))
         if temperature <= 0:
             raise ValueError(f"analysis.generation.temperature must be positive, got {temperature!r}")
-        return cls(seeds=seeds, temperature=temperature, **section)
+        steps = section.pop("steps", cls.steps)
+        if steps is not None and int(steps) < 1:
+            raise ValueError(f"analysis.generation.steps must be positive or null, got {steps!r}")
+        return cls(seeds=seeds, temperature=temperature, steps=None if steps is None else int(steps), **section)
 
     def runs(self, runs: Iterable[T]) -> list[T]:
         """Of ``runs`` (``nc.pipeline.config.Run``), the ones that generate: per Figure 3 method, its

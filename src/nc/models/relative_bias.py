@@ -93,7 +93,10 @@ def _broadcast_forward(bias, batch):
 
 def _broadcast_backward(batch, _, cotangent):
     flat = cotangent.reshape(batch, -1)
-    summed = jnp.dot(jnp.ones((batch,), flat.dtype), flat, preferred_element_type=jnp.float32)
+    # HIGHEST: an exact float32 sum on every backend (GPUs would otherwise take TF32 products).
+    summed = jnp.dot(
+        jnp.ones((batch,), flat.dtype), flat, precision=jax.lax.Precision.HIGHEST, preferred_element_type=jnp.float32
+    )
     return (summed.reshape((1,) + cotangent.shape[1:]).astype(cotangent.dtype),)
 
 

@@ -8,8 +8,8 @@ with a gathered target, whose gradient scatters into a zero tensor of the logits
 Above ``WHOLE_LOGITS_MAX_VOCAB`` columns the log-partition log Z and the argmax test are taken over the
 vocabulary in blocks of ``VOCAB_BLOCK`` columns (a running max and sum of exponentials, as online softmax
 does), and the gradient of log Z recomputes each block's logits instead of keeping them: the [B*T, V]
-logits are never materialised, so the loss's memory does not grow with V, and a block's logits stay in
-cache. Whole logits are memory-bound at small widths: at v=65,536 blocks make a CPU evaluation ~4x and a
+logits are never materialised: the loss's memory does not grow with V, and its working set is one
+block's logits. Whole logits are memory-bound at small widths: at v=65,536 blocks make a CPU evaluation ~4x and a
 t1 training step ~1.2x faster (benchmarks/train.py, one XLA thread). Values equal the whole-logit ones up to float
 rounding (tests/train/test_losses.py).
 """
@@ -22,21 +22,23 @@ import jax.numpy as jnp
 # Output columns per block of the log-partition scan: 2048 x 2048 float32 logits (16 MiB) per block at
 # a CPU batch of 8 x 256 tokens.
 VOCAB_BLOCK = 2048
-# Vocabularies of at most this many columns take whole logits: at 4,000 columns (the tiny SentencePiece
-# baseline) blocks save no memory traffic worth their recomputation (a t1 step ~10 % slower).
+# Vocabularies of at most this many columns take whole logits: their logits are small enough (4,000
+# columns at tiny: 32 MiB) that blocks would mostly add the backward pass's recomputation.
 WHOLE_LOGITS_MAX_VOCAB = 4 * VOCAB_BLOCK
 
 
-def _kernel_blocks(kernel: jnp.ndarray, block: int) -> jnp.ndarray:
-    """[d, V] -> [n, d, block], zero-padded to n * block columns (the padding is masked out)."""
+def _vocab_blocks(kernel: jnp.ndarray) -> tuple[jnp.ndarray, int]:
+    """(kernel blocks [n, d, block] zero-padded to n * block columns, block): the padding is masked out."""
     width, vocab = kernel.shape
+    block = min(VOCAB_BLOCK, vocab)
     count = -(-vocab // block)
     padded = jnp.pad(kernel, ((0, 0), (0, count * block - vocab)))
-    return padded.reshape(width, count, block).transpose(1, 0, 2)
+    return padded.reshape(width, count, block).transpose(1, 0, 2), block
 
 
 def _block_logits(flat: jnp.ndarray, block_kernel: jnp.ndarray, first: jnp.ndarray, vocab: int) -> jnp.ndarray:
-    """float32 logits [N, block] of one block whose first column is ``first``; padding columns -inf."""
+    """float32 logits [N, block] of one block whose first column is ``first``; padding columns -inf (only
+    the last block has padding, and at least one real column)."""
     logits = jnp.dot(flat, block_kernel, preferred_element_type=jnp.float32)
     column = first + jnp.arange(block_kernel.shape[1])
     return jnp.where(column[None, :] < vocab, logits, -jnp.inf)
@@ -45,14 +47,15 @@ def _block_logits(flat: jnp.ndarray, block_kernel: jnp.ndarray, first: jnp.ndarr
 @jax.custom_vjp
 def log_partition(flat: jnp.ndarray, kernel: jnp.ndarray, ids: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     """(log Z [N] float32, correct [N] float32) of hidden states [N, d] against the kernel [d, V] and
-    targets ``ids`` [N]: log Z = logsumexp(flat @ kernel); correct = 1.0 where the target's logit is
-    the largest (exact ties count as correct; no gradient). Differentiable in ``flat`` and ``kernel``."""
+    targets ``ids`` [N] (in [0, V)): log Z = logsumexp(flat @ kernel); correct = 1.0 where the target's
+    logit is the largest (exact ties count as correct; no gradient). Differentiable in ``flat`` and
+    ``kernel``."""
     return _log_partition_forward(flat, kernel, ids)[0]
 
 
 def _log_partition_forward(flat, kernel, ids):
-    vocab, block = kernel.shape[1], min(VOCAB_BLOCK, kernel.shape[1])
-    n = flat.shape[0]
+    vocab = kernel.shape[1]
+    blocks, block = _vocab_blocks(kernel)
 
     def scan_block(carry, indexed):
         running_max, running_sum, target = carry
@@ -68,32 +71,34 @@ def _log_partition_forward(flat, kernel, ids):
         here = jnp.take_along_axis(logits, jnp.clip(local, 0, block - 1)[:, None], axis=-1)[:, 0]
         return (new_max, running_sum, jnp.where(inside, here, target)), None
 
-    blocks = _kernel_blocks(kernel, block)
-    start = (jnp.full((n,), -jnp.inf, jnp.float32), jnp.zeros((n,), jnp.float32), jnp.zeros((n,), jnp.float32))
+    # Built from ``flat`` so they take its layout (rows split over the devices of a data-parallel mesh).
+    lowest = jnp.full_like(flat[:, 0], -jnp.inf, dtype=jnp.float32)
+    start = (lowest, jnp.zeros_like(lowest), lowest)
     (top, total, target), _ = jax.lax.scan(scan_block, start, (jnp.arange(blocks.shape[0]), blocks))
     log_z = top + jnp.log(total)
     correct = (target >= top).astype(jnp.float32)
-    return (log_z, correct), (flat, kernel, ids, log_z)
+    return (log_z, correct), (flat, kernel, log_z)
 
 
 def _log_partition_backward(residuals, cotangents):
-    flat, kernel, ids, log_z = residuals
+    flat, kernel, log_z = residuals
     d_log_z = cotangents[0]  # ``correct`` has no gradient
-    vocab, block = kernel.shape[1], min(VOCAB_BLOCK, kernel.shape[1])
+    vocab = kernel.shape[1]
+    blocks, block = _vocab_blocks(kernel)
 
     def scan_block(d_flat, indexed):
         index, block_kernel = indexed
         logits = _block_logits(flat, block_kernel, index * block, vocab)
-        d_logits = jnp.exp(logits - log_z[:, None]) * d_log_z[:, None]  # softmax times the cotangent
+        # Softmax times the cotangent, kept in float32: rounded to
+        # bfloat16, a target probability near 1 would lose what the target's own column subtracts.
+        d_logits = jnp.exp(logits - log_z[:, None]) * d_log_z[:, None]
         d_flat = d_flat + jnp.dot(d_logits, block_kernel.T.astype(jnp.float32))
         return d_flat, jnp.dot(flat.T.astype(jnp.float32), d_logits)
 
-    blocks = _kernel_blocks(kernel, block)
     d_flat, d_blocks = jax.lax.scan(
         scan_block, jnp.zeros(flat.shape, jnp.float32), (jnp.arange(blocks.shape[0]), blocks)
     )
-    width = kernel.shape[0]
-    d_kernel = d_blocks.transpose(1, 0, 2).reshape(width, -1)[:, :vocab]
+    d_kernel = d_blocks.transpose(1, 0, 2).reshape(kernel.shape[0], -1)[:, :vocab]
     return d_flat.astype(flat.dtype), d_kernel.astype(kernel.dtype), None
 
 
