@@ -9,7 +9,7 @@ the ms of M2 steps, of decoding (M1 for AC / EqualInfoAC) and in all; windows no
 last lines compare every method's ms/byte with the first method's. ``--out`` writes the rows as CSV and
 the measured Figure 4 next to it (``nc.cli.generate.save_latency_figure``).
 
-    .venv/bin/python benchmarks/generation.py [--results results/tiny] [--size t1] [--seeds 0 1]
+    .venv/bin/python benchmarks/generation.py [--results results/tiny] [--size t1] [--seeds 0 1] [--steps N]
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--steps", type=int, help="decoder steps per generation at most (default: a full context)")
     parser.add_argument("--out", type=Path, help="CSV of the rows (and the measured Figure 4 beside it)")
     args = parser.parse_args()
 
@@ -60,7 +61,7 @@ def main() -> None:
     r = args.results
     models = Models(m1_dir=r / "m1", unigram=r / "data/byte_unigram.json", tokenizer=r / "sentencepiece/spm.model")
     run_dirs = [r / "m2" / parse_method(label).slug / args.size / "default" / "seed0" for label in args.methods]
-    table = latency_table(run_dirs, models, coding, args.seeds, args.temperature, on_row=print_row)
+    table = latency_table(run_dirs, models, coding, args.seeds, args.temperature, print_row, args.steps)
     rows = table.to_dict("records")
     first = rows[0]
     for row in rows[1:]:

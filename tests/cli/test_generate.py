@@ -173,11 +173,12 @@ def test_latency_table_measures_every_run_and_draws_the_measured_figure_4(m2_run
     for i, run_dir in enumerate(run_dirs):  # what the workflow's evaluation writes beside the run
         (run_dir / "eval.json").write_text(json.dumps({"bits_per_byte": 3.0 + i, "compression_ratio": 1.0 + i}))
     paths = [tmp_path / name for name in ("fig04_measured.csv", "fig04.pdf", "fig04.png")]
-    options = GenerationOptions.from_config({"seeds": [0, 1]})
+    options = GenerationOptions.from_config({"seeds": [0, 1], "steps": 3})
     write_latency_figure(run_dirs, flags, CODING, options, *paths)
     table = pd.read_csv(paths[0]).set_index("method")
     assert list(table.index) == ["Bytes", "EqualInfoAC[b=16;v=256]"]
-    assert (table["size"] == "s0").all() and (table["steps"] > 0).all()
+    assert (table["size"] == "s0").all() and (table["steps"] == 6).all()  # 3 steps for each of 2 seeds
+    assert (table["stops"] == STOP_MAX_STEPS).all()
     assert table.loc["Bytes", "bytes_per_step"] == 1.0  # a Bytes token is one byte
     assert (table["bytes_per_step"] == table["bytes"] / table["steps"]).all()
     assert table.loc["EqualInfoAC[b=16;v=256]", "decode_ms_per_byte"] > 0  # M1 decodes its windows

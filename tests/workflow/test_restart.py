@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+import nc.eval
 from nc.pipeline.steps import train_m2
 from nc.sections import M2Config
 
@@ -113,7 +114,7 @@ def test_stopped_training_job_resumes_to_the_uninterrupted_result(tmp_path, unin
     assert_same_run(workdir, uninterrupted(tasks))
 
 
-def test_a_finished_run_called_again_records_the_evaluation_its_training_recorded(tmp_path):
+def test_a_finished_run_called_again_records_the_evaluation_its_training_recorded(tmp_path, monkeypatch):
     """A job that trains to the end records the training loop's own evaluation of the last step; called
     again on the finished run (nothing left to train), it evaluates the latest checkpoint instead. The two
     records agree."""
@@ -128,8 +129,14 @@ def test_a_finished_run_called_again_records_the_evaluation_its_training_recorde
         "m2": M2Config.from_config({**M2, "steps": 20, "eval_every": 10}),
         "progress": False,
     }
+    evaluations = []  # calls of evaluate_run: the checkpoint evaluated again
+    evaluate_run = nc.eval.evaluate_run
+    monkeypatch.setattr(nc.eval, "evaluate_run", lambda *a, **k: evaluations.append(1) or evaluate_run(*a, **k))
     trained = train_m2(eval_path=tmp_path / "trained.json", **run)
+    assert not evaluations  # the loop's own evaluation of step 20 is recorded
+    rows = (workdir / RUN / "metrics.csv").read_text().count("\n")
     again = train_m2(eval_path=tmp_path / "again.json", **run)
+    assert len(evaluations) == 1 and (workdir / RUN / "metrics.csv").read_text().count("\n") == rows  # no training
     assert trained.keys() == again.keys() and trained["step"] == again["step"] == 20
     for key, value in again.items():
         assert trained[key] == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key

@@ -93,7 +93,7 @@ def _broadcast_forward(bias, batch):
 
 def _broadcast_backward(batch, _, cotangent):
     flat = cotangent.reshape(batch, -1)
-    # HIGHEST: an exact float32 sum on every backend (GPUs would otherwise take TF32 products).
+    # HIGHEST: float32 inputs and accumulation on every backend (no TF32 rounding on GPUs).
     summed = jnp.dot(
         jnp.ones((batch,), flat.dtype), flat, precision=jax.lax.Precision.HIGHEST, preferred_element_type=jnp.float32
     )

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 # a CPU batch of 8 x 256 tokens.
 VOCAB_BLOCK = 2048
 # Vocabularies of at most this many columns take whole logits: their logits are small enough (4,000
-# columns at tiny: 32 MiB) that blocks would mostly add the backward pass's recomputation.
+# columns at tiny: ~32 MB) that blocks would mostly add the backward pass's recomputation.
 WHOLE_LOGITS_MAX_VOCAB = 4 * VOCAB_BLOCK
 
 
@@ -71,7 +71,7 @@ def _log_partition_forward(flat, kernel, ids):
         here = jnp.take_along_axis(logits, jnp.clip(local, 0, block - 1)[:, None], axis=-1)[:, 0]
         return (new_max, running_sum, jnp.where(inside, here, target)), None
 
-    # Built from ``flat`` so they take its layout (rows split over the devices of a data-parallel mesh).
+    # Per row: the running max, the running sum of exponentials, the target's logit.
     lowest = jnp.full_like(flat[:, 0], -jnp.inf, dtype=jnp.float32)
     start = (lowest, jnp.zeros_like(lowest), lowest)
     (top, total, target), _ = jax.lax.scan(scan_block, start, (jnp.arange(blocks.shape[0]), blocks))
@@ -89,8 +89,7 @@ def _log_partition_backward(residuals, cotangents):
     def scan_block(d_flat, indexed):
         index, block_kernel = indexed
         logits = _block_logits(flat, block_kernel, index * block, vocab)
-        # Softmax times the cotangent, kept in float32: rounded to
-        # bfloat16, a target probability near 1 would lose what the target's own column subtracts.
+        # Softmax times the cotangent; the block products are taken and accumulated in float32.
         d_logits = jnp.exp(logits - log_z[:, None]) * d_log_z[:, None]
         d_flat = d_flat + jnp.dot(d_logits, block_kernel.T.astype(jnp.float32))
         return d_flat, jnp.dot(flat.T.astype(jnp.float32), d_logits)
