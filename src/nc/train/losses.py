@@ -22,8 +22,8 @@ import jax.numpy as jnp
 # Output columns per block of the log-partition scan: 2048 x 2048 float32 logits (16 MiB) per block at
 # a CPU batch of 8 x 256 tokens.
 VOCAB_BLOCK = 2048
-# Vocabularies of at most this many columns take whole logits: their logits are small enough (4,000
-# columns at tiny: ~32 MB) that blocks would mostly add the backward pass's recomputation.
+# Vocabularies of at most this many columns take whole logits: their logits are small enough (2,000
+# columns at tiny: ~16 MB) that blocks would mostly add the backward pass's recomputation.
 WHOLE_LOGITS_MAX_VOCAB = 4 * VOCAB_BLOCK
 
 
