@@ -186,8 +186,10 @@ def test_costlier_shapes_get_fewer_runs_per_job():
     # a job's cost in cheapest runs, and costlier jobs start first
     for name, bundle in bundles.items():
         assert bundle.relative_cost == pytest.approx(len(bundle.runs) * cost[name] / cheapest)
-    by_priority = sorted(bundles.values(), key=lambda b: b.priority)
-    assert [b.relative_cost for b in by_priority] == sorted(b.relative_cost for b in by_priority)
+    # priorities never decrease with cost (jobs of nearly equal cost may share one)
+    priorities_by_cost = [b.priority for b in sorted(bundles.values(), key=lambda b: b.relative_cost)]
+    assert priorities_by_cost == sorted(priorities_by_cost)
+    assert len(set(priorities_by_cost)) > 1
     assert bundles["t1_default_v65536_0"].priority > bundles["t1_default_v256_0"].priority
 
 
