@@ -13,8 +13,10 @@ backend, so the figures approximate GPU memory rather than equal it.
     .venv/bin/python benchmarks/memory_plan.py                  # configured layouts, every paper size
     .venv/bin/python benchmarks/memory_plan.py --compare        # also the other layouts, same GPUs
     .venv/bin/python benchmarks/memory_plan.py --sizes 25m 113m
+    .venv/bin/python benchmarks/memory_plan.py --sizes 25m --gpus 1   # another GPU count than configured
 
-The last line is ``worst compiled memory per device: X GB (size) <= / > 80 GB``.
+The last line is ``worst compiled memory per device: X GB (size) <= / > 80 GB`` over the configured rows
+(none with ``--gpus`` other than the configured count).
 """
 
 from __future__ import annotations
@@ -101,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also compile the other layouts (replicated / fsdp, remat or not) on the same GPUs",
     )
+    parser.add_argument(
+        "--gpus",
+        type=int,
+        help="compile for this many GPUs instead of each size's configured count (not configured rows)",
+    )
     args = parser.parse_args(argv)
     config = prepare_config({"scale": "paper"}, ROOT)
     m2 = config["m2"]
@@ -110,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'temp GB':>8} {'total GB':>8} {'compile s':>9}  configured"
     )
     for size_name in args.sizes or m2["sizes"]:
-        devices = max(1, rule_resources(config, "train_m2", size_name)["gpus"])
+        configured_devices = max(1, rule_resources(config, "train_m2", size_name)["gpus"])
+        devices = args.gpus or configured_devices
         if devices > len(jax.devices()):
             raise SystemExit(f"{size_name}: {devices} devices requested, {len(jax.devices())} available")
         configured = M2Config.from_config(m2).training_layout(size_name)
@@ -119,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             variants += [v for v in ALTERNATIVES if v != configured]
         for variant in variants:
             row = compiled_memory(size_name, devices, m2["batch_size"], m2["seq_len"], **variant)
-            row["configured"] = variant == configured
+            row["configured"] = variant == configured and devices == configured_devices
             rows.append(row)
             print(
                 f"{row['size']:>5} {row['devices']:>4} {row['per_device_batch']:>9} {row['layout']:>10} "
@@ -127,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{row['total_gb']:>8.2f} {row['compile_s']:>9.1f}  {'yes' if row['configured'] else 'no'}",
                 flush=True,
             )
-    worst = max((r for r in rows if r["configured"]), key=lambda r: r["total_gb"])
+    configured_rows = [r for r in rows if r["configured"]]
+    if not configured_rows:
+        return 0
+    worst = max(configured_rows, key=lambda r: r["total_gb"])
     verdict = "<=" if worst["total_gb"] <= GPU_MEMORY_GB else ">"
     print(
         f"worst compiled memory per device: {worst['total_gb']:.1f} GB ({worst['size']}) {verdict} {GPU_MEMORY_GB} GB"
